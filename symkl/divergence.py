@@ -1,0 +1,97 @@
+"""Entropy, cross-entropy and KL for a pair of families, derived from their declarations.
+
+Each is derived once per pair of families with every parameter symbolic (P's suffixed _p, Q's _q); values in a
+spec are substituted afterwards. Support analysis comes first: where P has mass that Q lacks, the result is oo.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .expectation import NoClosedForm, Step, expect
+from .family import Family
+from .simplify import readable
+from .support import containment
+
+QUANTITIES = ("kl", "entropy", "cross_entropy")
+TITLES = {"kl": "KL(P||Q)", "entropy": "H(P)", "cross_entropy": "H(P, Q)"}
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A derived quantity for families (not values): the expression in nats, when it is finite, and the steps.
+
+    ``expr`` is oo when infinite, a Piecewise ending in (oo, True) when finite only under ``condition``, and None
+    when no closed form was found. ``status`` is one of closed, infinite, conditional, no-closed-form.
+    """
+
+    quantity: str
+    p: str
+    q: str | None
+    expr: sp.Expr | None
+    condition: sp.Boolean
+    reason: str
+    status: str
+    steps: tuple[Step, ...] = field(default=())
+
+
+def variable_for(*families: Family) -> sp.Symbol:
+    """x with the assumptions that hold on the intersection of the supports (positive if any is >= 0)."""
+    if families[0].discrete:
+        return sp.Symbol("x", integer=True)
+    positive = any(f.variable().is_positive for f in families)
+    return sp.Symbol("x", positive=True) if positive else sp.Symbol("x", real=True)
+
+
+def derive(quantity: str, fp: Family, fq: Family | None = None) -> Derivation:
+    """Derive one quantity for the families fp (and fq) with every parameter symbolic."""
+    if quantity == "entropy":
+        params = fp.symbols()
+        x = fp.variable()
+        log_p = fp.log_density(x, *params)
+        steps = [Step("log p(x)", log_p)]
+        return _finish("entropy", fp, None, -log_p, params, x, sp.true, "", steps)
+    p_params, q_params = fp.symbols("_p"), fq.symbols("_q")
+    inside = containment(fp, p_params, fq, q_params)
+    x = variable_for(fp, fq)
+    log_p, log_q = fp.log_density(x, *p_params), fq.log_density(x, *q_params)
+    steps = [Step("log p(x)", log_p), Step("log q(x)", log_q),
+             Step("supports", None, inside.reason or "supp P lies inside supp Q: the result is finite")]
+    if inside.condition is sp.false:
+        return Derivation(quantity, fp.label, fq.label, sp.oo, sp.false, inside.reason, "infinite", tuple(steps))
+    if quantity == "kl":
+        ratio = sp.expand(sp.expand_log(log_p - log_q))
+        steps.append(Step("log p(x) - log q(x)", ratio, "the log-ratio, simplified as one expression"))
+        integrand = ratio
+    else:
+        integrand = -log_q
+    return _finish(quantity, fp, fq, integrand, p_params, x, inside.condition, inside.reason, steps)
+
+
+def _finish(quantity, fp, fq, integrand, p_params, x, condition, reason, steps) -> Derivation:
+    """Take E_P of the integrand, make it readable, and wrap it in the finiteness condition."""
+    q_label = fq.label if fq else None
+    try:
+        value, term_steps = expect(fp, p_params, integrand, x)
+    except NoClosedForm as err:
+        steps.append(Step("no closed form", None, str(err)))
+        return Derivation(quantity, fp.label, q_label, None, condition, reason, "no-closed-form", tuple(steps))
+    steps += term_steps
+    value = readable(value, fp.identities(*p_params))
+    steps.append(Step(TITLES[quantity], value, "sum of the terms' expectations, simplified"))
+    if condition is sp.true:
+        return Derivation(quantity, fp.label, q_label, value, condition, reason, "closed", tuple(steps))
+    expr = sp.Piecewise(*_branches(value, condition), (sp.oo, True))
+    return Derivation(quantity, fp.label, q_label, expr, condition, reason, "conditional", tuple(steps))
+
+
+def _branches(value: sp.Expr, condition: sp.Boolean) -> list[tuple[sp.Expr, sp.Boolean]]:
+    """The finite branch; led by its equality case when that removes an unevaluated series (binomial, shared n)."""
+    relation = condition if isinstance(condition, sp.Rel) else None
+    if value.has(sp.Sum) and relation is not None and all(s.is_Symbol for s in relation.args):
+        small, large = relation.lts, relation.gts
+        equal = readable(value.subs(large, small))
+        if not equal.has(sp.Sum):
+            return [(equal, sp.Eq(small, large)), (value, condition)]
+    return [(value, condition)]

@@ -1,0 +1,145 @@
+"""Family and Param: a distribution family declared once, as data, and its specialization from a spec."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy as sp
+
+# Parameter domains: (sympy assumptions for the symbol, value check, the constraint as users read it).
+_DOMAINS = {
+    "real": ({"real": True}, lambda v: v.is_real, "a real number"),
+    "positive": ({"positive": True}, lambda v: v > 0, "> 0"),
+    "unit": ({"positive": True}, lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "unit_open": ({"positive": True}, lambda v: 0 < v < 1, "in (0, 1)"),
+    "unit_left_open": ({"positive": True}, lambda v: 0 < v <= 1, "in (0, 1]"),
+    "posint": ({"positive": True, "integer": True}, lambda v: v.is_integer and v > 0, "a positive integer"),
+}
+
+
+class FamilyError(ValueError):
+    """A spec names an unknown family or gives a parameter value outside its domain."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: its name and domain; the domain gives both sympy assumptions and the value check."""
+
+    name: str
+    domain: str = "real"
+
+    def symbol(self, suffix: str = "") -> sp.Symbol:
+        return sp.Symbol(self.name + suffix, **_DOMAINS[self.domain][0])
+
+    def violation(self, value: sp.Expr) -> str | None:
+        """The violated constraint as a message, or None when the value is allowed."""
+        if not value.is_real or value.is_infinite:
+            return f"{self.name} must be a finite real number, got {value}"
+        ok = _DOMAINS[self.domain][1](value)
+        return None if bool(ok) else f"{self.name} must be {_DOMAINS[self.domain][2]}, got {value}"
+
+
+@dataclass(frozen=True)
+class ExpFamily:
+    """Exponential-family form: log p(x) = eta . T(x) - A(eta) + log h(x).
+
+    ``natural(*params)`` gives eta; ``log_partition(eta, *params)`` gives A in terms of the tuple eta (params only
+    for fixed ones such as a binomial's n); ``stats(x)`` gives T(x); ``log_base(x, *params)`` gives log h(x).
+    """
+
+    stats: Callable[[sp.Symbol], tuple]
+    natural: Callable[..., tuple]
+    log_partition: Callable[..., sp.Expr]
+    log_base: Callable[[sp.Symbol], sp.Expr]
+
+
+@dataclass(frozen=True, eq=False)
+class Family:
+    """A family declared once: everything symkl derives about it comes from these fields.
+
+    ``log_density(x, *params)`` and ``support(*params)`` take parameter symbols (or values); ``mgf(t, *params)``
+    is E[exp(tX)], ``mellin(t, *params)`` is E[X**t] for positive families; ``affine(*params)`` gives
+    (loc, scale, standard params) with X = loc + scale*Z, Z from the same family at the standard params.
+    """
+
+    name: str
+    params: tuple[Param, ...]
+    support: Callable[..., sp.Set]
+    log_density: Callable[..., sp.Expr]
+    discrete: bool = False
+    aliases: tuple[str, ...] = ()
+    relations: tuple[tuple[Callable[..., bool], str], ...] = ()
+    exp_family: ExpFamily | None = None
+    mgf: Callable[..., sp.Expr] | None = None
+    mellin: Callable[..., sp.Expr] | None = None
+    affine: Callable[..., tuple] | None = None
+    description: str = ""
+    index: int | None = None
+    _fingerprint: list = field(default_factory=list, repr=False)
+
+    @property
+    def label(self) -> str:
+        """The canonical spec name: ``normal``, or ``categorical[3]`` for an indexed family."""
+        return self.name if self.index is None else f"{self.name}[{self.index}]"
+
+    def symbols(self, suffix: str = "") -> tuple[sp.Symbol, ...]:
+        return tuple(p.symbol(suffix) for p in self.params)
+
+    def variable(self) -> sp.Symbol:
+        """The variable x, with assumptions that hold on the support (so sympy can expand log x)."""
+        if self.discrete:
+            return sp.Symbol("x", integer=True)
+        support = self.support(*self.symbols())
+        low = support.inf if isinstance(support, sp.Interval) else -sp.oo
+        return sp.Symbol("x", positive=True) if (low >= 0) is sp.true else sp.Symbol("x", real=True)
+
+    def violations(self, values: dict[str, sp.Expr]) -> list[str]:
+        """Messages for every constraint the given parameter values break (unknown parameters stay symbolic)."""
+        bad = [msg for p in self.params if p.name in values and (msg := p.violation(values[p.name]))]
+        if bad:
+            return bad
+        for check, text in self.relations:
+            args = [values.get(p.name) for p in self.params]
+            if all(a is not None for a in args) and not bool(check(*args)):
+                bad.append(f"{self.label} needs {text}")
+        return bad
+
+    def fingerprint(self) -> str:
+        """A hash of the declaration's content: a cache keyed by it can never serve a changed declaration."""
+        if not self._fingerprint:
+            syms, x, t = self.symbols(), self.variable(), sp.Symbol("t")
+            parts = [self.label, repr(self.params), self.discrete, sp.srepr(self.support(*syms)),
+                     sp.srepr(self.log_density(x, *syms))]
+            if self.exp_family:
+                ef = self.exp_family
+                eta = self.natural_symbols()
+                parts += [sp.srepr(ef.stats(x)), sp.srepr(ef.natural(*syms)),
+                          sp.srepr(ef.log_partition(eta, *syms)), sp.srepr(ef.log_base(x, *syms))]
+            for fn in (self.mgf, self.mellin):
+                parts.append(sp.srepr(fn(t, *syms)) if fn else "-")
+            parts.append(sp.srepr(self.affine(*syms)) if self.affine else "-")
+            self._fingerprint.append(hashlib.sha256(repr(parts).encode()).hexdigest())
+        return self._fingerprint[0]
+
+    def density(self, x, *params) -> sp.Expr:
+        """exp(log_density) as a product of powers: p**k*(1 - p)**(n - k)/gamma(k + 1), not exp(k*log(p) ...)."""
+        return sp.Mul(*[_exp_term(t) for t in sp.Add.make_args(sp.expand(self.log_density(x, *params)))])
+
+    def identities(self, *params) -> dict:
+        """Substitutions that hold for every valid parameter value (categorical: p1 + ... + pK = 1)."""
+        return {sp.Add(*params): 1} if self.name == "categorical" else {}
+
+    def natural_symbols(self) -> tuple[sp.Symbol, ...]:
+        n = len(self.exp_family.stats(sp.Symbol("x")))
+        return tuple(sp.Symbol(f"eta{i + 1}", real=True) for i in range(n))
+
+
+def _exp_term(term: sp.Expr) -> sp.Expr:
+    """exp(c*log(u)) -> u**c, exp(c*loggamma(u)) -> gamma(u)**c, anything else stays exp(term)."""
+    coeff, rest = term.as_independent(sp.log, sp.loggamma, as_Add=False)
+    if isinstance(rest, sp.log):
+        return rest.args[0] ** coeff
+    if isinstance(rest, sp.loggamma):
+        return sp.gamma(rest.args[0]) ** coeff
+    return sp.exp(term)

@@ -1,0 +1,101 @@
+"""Readable forms: rewrite a derived expression towards the way textbooks print it, never changing its value.
+
+Only identities valid for the parameters' declared assumptions are used (log of positive symbols splits and
+merges). Logs with symbolic exponents inside (``log(s**(2*s**2))``) are never produced: they overflow in floats.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sympy as sp
+
+
+def readable(expr: sp.Expr, identities: dict | None = None) -> sp.Expr:
+    """Group terms by their transcendental factor, pair log(a) - log(b) into log(a/b), tidy the rational part."""
+    if isinstance(expr, sp.Piecewise):
+        return sp.Piecewise(*[(readable(e, identities), c) for e, c in expr.args])
+    if expr.is_infinite or expr.is_Number:
+        return expr
+    groups: dict[sp.Expr, sp.Expr] = defaultdict(lambda: sp.S.Zero)
+    for term in sp.Add.make_args(sp.expand(sp.expand_log(expr), power_exp=False)):
+        coeff, key = _split_rational(term)
+        groups[_tidy_key(key)] += coeff
+    groups = {k: sp.factor(c).subs(identities or {}) for k, c in groups.items()}
+    groups = {k: c for k, c in groups.items() if sp.cancel(c) != 0}
+    rational = groups.pop(sp.S.One, sp.S.Zero)
+    q_symbols = sorted((s for s in rational.free_symbols if s.name.endswith("_q")), key=str)
+    candidates = [_tidy_rational(rational), sp.collect(sp.expand(rational), q_symbols, func=_tidy_rational)]
+    return sp.Add(min(candidates, key=sp.count_ops), *_merge_logs(groups))
+
+
+def _split_rational(term: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """term = coefficient * key, the coefficient rational in the parameters, the key the rest (or 1)."""
+    coeff, key = [], []
+    for factor in sp.Mul.make_args(term):
+        plain = factor.is_rational_function() and not factor.has(sp.Function, sp.Sum)
+        (coeff if plain else key).append(factor)
+    return sp.Mul(*coeff), sp.Mul(*key)
+
+
+def _tidy_key(key: sp.Expr) -> sp.Expr:
+    """exp(a)*exp(b) -> exp(a + b); arguments of exp, erf and Piecewise branches in their shortest form."""
+    key = sp.powsimp(key).replace(lambda e: isinstance(e, sp.log) and e.has(sp.gamma), sp.gammasimp)
+    key = key.replace(lambda e: isinstance(e, (sp.exp, sp.erf)), lambda e: e.func(_shortest(e.args[0])))
+    return key.replace(lambda e: isinstance(e, sp.Piecewise), readable)
+
+
+def _shortest(expr: sp.Expr) -> sp.Expr:
+    return min([expr, sp.factor(expr), _complete_differences(sp.expand(expr))], key=sp.count_ops)
+
+
+def _merge_logs(groups: dict[sp.Expr, sp.Expr]) -> list[sp.Expr]:
+    """c*log(a) - c*log(b) -> c*log(a/b); constant logs sharing a coefficient -> one log of the product."""
+    logs = [k for k in groups if isinstance(k, sp.log)]
+    out, used = [], set()
+    for i, a in enumerate(logs):
+        for b in logs[i + 1:]:
+            if a in used or b in used or a.args[0].is_number or sp.cancel(groups[a] + groups[b]) != 0:
+                continue
+            c, num, den = groups[a], a.args[0], b.args[0]
+            if c.could_extract_minus_sign():
+                c, num, den = -c, den, num
+            ratio = num / den
+            out.append(c * sp.log(sp.gammasimp(ratio) if ratio.has(sp.gamma) else ratio))
+            used |= {a, b}
+    constants = defaultdict(list)
+    for k in logs:
+        if k not in used and k.args[0].is_number:
+            constants[groups[k]].append(k.args[0])
+            used.add(k)
+    out += [c * sp.log(sp.Mul(*args)) for c, args in constants.items()]
+    return out + [_tidy_rational(c) * k for k, c in groups.items() if k not in used]
+
+
+def _tidy_rational(expr: sp.Expr) -> sp.Expr:
+    """Over a common denominator, with the whole-polynomial part pulled out and differences completed."""
+    if expr == 0:
+        return expr
+    num, den = sp.fraction(sp.together(expr))
+    whole, rest = [], []
+    for m in sp.Add.make_args(sp.expand(num)):
+        (whole if not sp.fraction(sp.cancel(m / den))[1].free_symbols else rest).append(m)
+    remainder = _complete_differences(sp.Add(*rest))
+    return sp.Add(*[sp.cancel(m / den) for m in whole]) + sp.factor_terms(remainder) / den
+
+
+def _complete_differences(poly: sp.Expr) -> sp.Expr:
+    """Rewrite in a_p - a_q where that shortens it: mu_p**2 - 2*mu_p*mu_q + mu_q**2 -> (mu_p - mu_q)**2."""
+    best = poly
+    for a, b in _matched_symbols(poly):
+        delta = sp.Dummy("delta")
+        shifted = sp.expand(best.subs(a, b + delta))
+        if sp.count_ops(shifted) < sp.count_ops(sp.expand(best)) and shifted.has(delta):
+            best = shifted.subs(delta, a - b)
+    return best
+
+
+def _matched_symbols(expr: sp.Expr) -> list[tuple[sp.Symbol, sp.Symbol]]:
+    """Pairs of symbols whose difference may shorten the expression: same parameter of P and Q first."""
+    symbols = sorted(expr.free_symbols, key=str)
+    pairs = [(a, b) for a in symbols for b in symbols if str(a) < str(b)]
+    return sorted(pairs, key=lambda ab: ab[0].name[:-2] != ab[1].name[:-2])
