@@ -348,39 +348,7 @@ def main():
                 record(f"KLcf {tag} (vs ref.kl)", digits(ref_cf, ref_kl))
 
     # boundary parameters (0 log 0, shrinking supports, shared support ends)
-    boundary = [
-        ("bernoulli", ("0",), "bernoulli", ("0.5",)),
-        ("bernoulli", ("1",), "bernoulli", ("0.5",)),
-        ("bernoulli", ("0.5",), "bernoulli", ("1",)),
-        ("bernoulli", ("1",), "bernoulli", ("1",)),
-        ("bernoulli", ("1",), "categorical", ("0.2", "0.3", "0.5")),
-        ("bernoulli", ("0.3",), "binomial", ("4", "0.6")),
-        ("binomial", ("3", "1"), "categorical", ("0.2", "0.3", "0.5")),
-        ("binomial", ("3", "0"), "bernoulli", ("0.3",)),
-        ("binomial", ("5", "0.4"), "binomial", ("5", "1")),
-        ("geometric", ("1",), "binomial", ("4", "0.3")),
-        ("geometric", ("1",), "geometric", ("0.4",)),
-        ("geometric", ("0.4",), "geometric", ("1",)),
-        ("categorical", ("0.5", "0.5", "0"), "binomial", ("2", "0.3")),
-        ("categorical", ("0.5", "0.5", "0"), "categorical", ("0.4", "0.6", "0")),
-        ("poisson", ("2.5",), "geometric", ("1",)),
-        # continuous: supports sharing an end point (finite, measure zero)
-        ("uniform", ("0", "1"), "uniform", ("0", "2")),
-        ("uniform", ("0", "1"), "beta", ("2", "3")),
-        ("uniform", ("0", "1"), "beta", ("0.5", "0.5")),
-        ("uniform", ("0", "1.5"), "gamma", ("2", "1")),
-        ("uniform", ("0", "1.5"), "lognormal", ("0", "1")),
-        ("uniform", ("0", "2"), "exponential", ("1.5",)),
-        ("uniform", ("-0.5", "1"), "gamma", ("2", "1")),
-        ("uniform", ("0.2", "0.8"), "laplace", ("0.5", "1")),
-        ("beta", ("2", "3"), "uniform", ("0", "1")),
-        ("beta", ("0.5", "0.5"), "uniform", ("-0.1", "1")),
-        ("beta", ("0.5", "0.5"), "uniform", ("0", "0.9")),
-        ("exponential", ("1.3",), "gamma", ("1", "1.3")),
-        ("gamma", ("1", "0.7"), "exponential", ("0.7",)),
-        ("lognormal", ("0.2", "0.9"), "laplace", ("0", "1")),
-        ("gamma", ("0.5", "2"), "laplace", ("-1", "0.5")),
-    ]
+    boundary = R.BOUNDARY_CASES
     for fp, pp, fq, qp in boundary:
         if args.only and args.only not in f"{fp}||{fq}":
             continue

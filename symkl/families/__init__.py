@@ -34,7 +34,8 @@ def lookup(name: str, index: int | None = None) -> Family:
             raise FamilyError(f"{key} takes no [index]; only {', '.join(sorted(INDEXED))} do")
         return _BY_NAME[key]
     close = difflib.get_close_matches(key, list(_BY_NAME) + list(INDEXED), n=3, cutoff=0.6)
-    hint = f" Did you mean {' or '.join(repr(_canonical(c)) for c in close)}?" if close else ""
+    suggestions = list(dict.fromkeys(_canonical(c) for c in close))
+    hint = f" Did you mean {' or '.join(map(repr, suggestions))}?" if close else ""
     raise FamilyError(f"unknown family {name.strip()!r}.{hint} Known families: {', '.join(names())}")
 
 

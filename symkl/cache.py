@@ -1,0 +1,88 @@
+"""Derived results cached in memory and on disk, keyed by the family declarations and the engine's code.
+
+A changed declaration or a changed engine gives a new key, so a stale entry is never served; every file carries
+a checksum of its content, and a file that fails it (or fails to decode) is re-derived, never trusted.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from .divergence import Derivation, derive
+from .expectation import Step
+from .family import Family
+from .serialize import NotSerializable, decode, encode
+
+_MEMORY: dict[str, Derivation] = {}
+_ENGINE: list[str] = []
+
+
+def cache_dir() -> Path:
+    """$SYMKL_CACHE_DIR, else $XDG_CACHE_HOME/symkl, else ~/.cache/symkl."""
+    if os.environ.get("SYMKL_CACHE_DIR"):
+        return Path(os.environ["SYMKL_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symkl"
+
+
+def engine_hash() -> str:
+    """A hash of symkl's own source: any change to the engine invalidates every cached result."""
+    if not _ENGINE:
+        digest = hashlib.sha256()
+        for path in sorted(Path(__file__).parent.rglob("*.py")):
+            digest.update(path.read_bytes())
+        _ENGINE.append(digest.hexdigest()[:16])
+    return _ENGINE[0]
+
+
+def derivation(quantity: str, fp: Family, fq: Family | None = None) -> Derivation:
+    """The derivation for these families: from memory, else from a verified disk entry, else derived now."""
+    key = hashlib.sha256("|".join([engine_hash(), quantity, fp.fingerprint(),
+                                   fq.fingerprint() if fq else "-"]).encode()).hexdigest()[:32]
+    if key in _MEMORY:
+        return _MEMORY[key]
+    path = cache_dir() / f"{key}.json"
+    found = _load(path)
+    if found is None:
+        found = derive(quantity, fp, fq)
+        _store(path, found)
+    _MEMORY[key] = found
+    return found
+
+
+def clear_memory() -> None:
+    _MEMORY.clear()
+
+
+def _load(path: Path) -> Derivation | None:
+    try:
+        blob = json.loads(path.read_text())
+        payload = blob["payload"]
+        if blob["checksum"] != _checksum(payload):
+            return None
+        return Derivation(
+            payload["quantity"], payload["p"], payload["q"],
+            None if payload["expr"] is None else decode(payload["expr"]), decode(payload["condition"]),
+            payload["reason"], payload["status"],
+            tuple(Step(t, None if e is None else decode(e), h) for t, e, h in payload["steps"]))
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
+        return None
+
+
+def _store(path: Path, d: Derivation) -> None:
+    try:
+        payload = {"quantity": d.quantity, "p": d.p, "q": d.q,
+                   "expr": None if d.expr is None else encode(d.expr), "condition": encode(d.condition),
+                   "reason": d.reason, "status": d.status,
+                   "steps": [[s.title, None if s.expr is None else encode(s.expr), s.how] for s in d.steps]}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"checksum": _checksum(payload), "payload": payload}))
+        tmp.replace(path)
+    except (OSError, NotSerializable):
+        pass
+
+
+def _checksum(payload) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,110 @@
+"""The symkl command line: symbolic queries, proofs and the catalog summary. Exit codes: 0 ok, 1 a check found a
+difference, 2 bad input, 3 out of time."""
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
+                  help="Derive and verify KL divergence, entropy and cross-entropy between distributions.")
+
+
+class Base(str, Enum):
+    e = "e"
+    two = "2"
+    ten = "10"
+
+
+BaseOpt = Annotated[Base, typer.Option("--base", help="log base: e (nats), 2 (bits) or 10")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+LatexOpt = Annotated[bool, typer.Option("--latex", help="print the result as LaTeX")]
+StepsOpt = Annotated[bool, typer.Option("--steps", help="print the derivation steps")]
+SpecArg = Annotated[str, typer.Argument(help='a distribution: "normal", "normal(0, 1)", "categorical[3]"')]
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _run(query, *args):
+    """Run a library call, turning the errors a user can cause into messages and exit codes."""
+    from .budget import OutOfTime
+    from .family import FamilyError
+    try:
+        return query(*args)
+    except FamilyError as err:
+        _fail(str(err), 2)
+    except OutOfTime as err:
+        _fail(str(err), 3)
+    except ValueError as err:
+        _fail(str(err), 2)
+
+
+def _show(result, as_json: bool, latex: bool, steps: bool) -> None:
+    from .render import text
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+    elif latex:
+        typer.echo(result.latex() or result.reason)
+    else:
+        typer.echo(text(result, steps))
+
+
+@app.command("kl")
+def kl_command(p: SpecArg, q: SpecArg, base: BaseOpt = Base.e, as_json: JsonOpt = False,
+               latex: LatexOpt = False, steps: StepsOpt = False):
+    """KL(P||Q). Examples: symkl kl normal normal; symkl kl "bernoulli(0.7)" "bernoulli(0.4)" --base 2"""
+    from .query import kl
+    _show(_run(kl, p, q, base.value), as_json, latex, steps)
+
+
+@app.command("entropy")
+def entropy_command(p: SpecArg, base: BaseOpt = Base.e, as_json: JsonOpt = False,
+                    latex: LatexOpt = False, steps: StepsOpt = False):
+    """H(P). Examples: symkl entropy gamma; symkl entropy "poisson(3)" """
+    from .query import entropy
+    _show(_run(entropy, p, base.value), as_json, latex, steps)
+
+
+@app.command("cross-entropy")
+def cross_entropy_command(p: SpecArg, q: SpecArg, base: BaseOpt = Base.e, as_json: JsonOpt = False,
+                          latex: LatexOpt = False, steps: StepsOpt = False):
+    """H(P, Q) = -E_P[log q(X)]. Example: symkl cross-entropy exponential gamma"""
+    from .query import cross_entropy
+    _show(_run(cross_entropy, p, q, base.value), as_json, latex, steps)
+
+
+@app.command("prove")
+def prove_command(p: SpecArg, q: SpecArg, as_json: JsonOpt = False):
+    """Prove KL(P||Q) = H(P,Q) - H(P) by two routes, and KL(P||P) = 0. Exit 0 proven, 1 not proven."""
+    from .proof import prove
+    from .render import proof_text
+    proof = _run(prove, p, q)
+    if as_json:
+        typer.echo(json.dumps({"p": proof.p, "q": proof.q, "status": proof.status,
+                               "self_divergence": proof.self_status, "proven": proof.proven}, indent=2))
+    else:
+        typer.echo(proof_text(proof))
+    raise typer.Exit(0 if proof.proven else 1)
+
+
+@app.command("families")
+def families_command(as_json: JsonOpt = False):
+    """List the families: names, aliases, parameters in order, supports."""
+    from .render import families_table
+    typer.echo(families_table(as_json))
+
+
+@app.command("catalog")
+def catalog_command(as_json: JsonOpt = False, workers: Annotated[int, typer.Option(help="processes")] = 2):
+    """Derive KL for every pair in the catalog (cached) and print the summary matrix."""
+    from .catalog import summary
+    typer.echo(summary(as_json, workers))
+
+
+def main() -> None:
+    app()

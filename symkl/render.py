@@ -1,0 +1,65 @@
+"""Text renderings of results, proofs and the family list (sympy's unicode pretty printer for formulas)."""
+from __future__ import annotations
+
+import json
+
+import sympy as sp
+
+
+def _pretty(expr) -> str:
+    return sp.pretty(expr, use_unicode=True, wrap_line=False)
+
+
+def text(result, steps: bool = False) -> str:
+    """The title, the formula, when it holds, and the value when every parameter is given."""
+    lines = [f"{result.title}  [{result.unit}]"]
+    if steps:
+        lines += ["", "Derivation:"] + [step_line(s) for s in result.steps] + [""]
+    if result.expr is None:
+        lines.append(f"no closed form found: {result.reason}")
+        return "\n".join(lines)
+    lines.append(_pretty(result.expr))
+    if result.status == "infinite" and result.reason:
+        lines.append(f"infinite: {result.reason}")
+    elif result.conditions not in (sp.true, sp.false):
+        lines.append(f"finite when: {result.conditions}" + (f"  ({result.reason})" if result.reason else ""))
+    if result.symbols:
+        lines.append("parameters: " + ", ".join(s.name for s in result.symbols))
+    elif not result.expr.is_infinite:
+        lines.append(f"= {result.decimal(20)} {result.unit}")
+    return "\n".join(lines)
+
+
+def step_line(step) -> str:
+    shown = f" = {step.expr}" if step.expr is not None else ""
+    how = f"    ({step.how})" if step.how else ""
+    return f"  {step.title}{shown}{how}"
+
+
+def proof_text(proof) -> str:
+    lines = [f"KL(P||Q) = H(P, Q) - H(P) for P = {proof.p}, Q = {proof.q}: {proof.status.upper()}"]
+    lines += [step_line(s) for s in proof.steps]
+    lines.append(f"KL(P||P) = 0 for {proof.p.split('(')[0]}: {proof.self_status.upper()}")
+    return "\n".join(lines)
+
+
+def families_table(as_json: bool) -> str:
+    """Every family with aliases, parameters in order, and support; categorical and other indexed ones by K."""
+    from . import families
+    rows = []
+    for fam in families():
+        syms = fam.symbols()
+        rows.append({"name": fam.name if fam.index is None else f"{fam.name}[K]",
+                     "aliases": list(fam.aliases), "kind": "discrete" if fam.discrete else "continuous",
+                     "parameters": [f"{p.name} ({p.domain})" for p in fam.params] if fam.index is None
+                     else ["p1..pK (each in [0, 1], summing to 1)"],
+                     "support": str(fam.support(*syms)) if fam.index is None else "{1, ..., K}",
+                     "about": fam.description})
+    if as_json:
+        return json.dumps(rows, indent=2)
+    width = max(len(r["name"]) for r in rows)
+    out = [f"{r['name']:<{width}}  {', '.join(r['parameters'])}  on {r['support']}"
+           + (f"  (aliases: {', '.join(r['aliases'])})" if r["aliases"] else "") for r in rows]
+    out.append("Specs: normal (all symbolic), normal(0, 1), normal(sigma=2), normal(_, 1), binomial(n, 0.3) "
+               "(a shared symbol n), categorical[3] (symbolic, K = 3), categorical(0.2, 0.3, 0.5) (K inferred).")
+    return "\n".join(out)

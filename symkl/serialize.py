@@ -1,0 +1,57 @@
+"""Sympy expressions to JSON and back through an allow-list of classes: the cache never evaluates text."""
+from __future__ import annotations
+
+import sympy as sp
+
+_CLASSES = {cls.__name__: cls for cls in (
+    sp.Add, sp.Mul, sp.Pow, sp.log, sp.exp, sp.loggamma, sp.gamma, sp.polygamma, sp.erf, sp.erfc, sp.Abs,
+    sp.sign, sp.factorial, sp.beta, sp.Min, sp.Max, sp.sin, sp.cos, sp.besseli, sp.Piecewise, sp.Sum,
+    sp.Tuple, sp.Equality, sp.Unequality, sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan,
+    sp.And, sp.Or, sp.Not, sp.floor, sp.ceiling)}
+_CLASSES["ExprCondPair"] = sp.functions.elementary.piecewise.ExprCondPair
+_CONSTANTS = {"pi": sp.pi, "E": sp.E, "EulerGamma": sp.EulerGamma, "oo": sp.oo, "-oo": -sp.oo, "zoo": sp.zoo,
+              "nan": sp.nan, "true": sp.true, "false": sp.false}
+_ASSUMPTIONS = ("real", "positive", "integer", "nonnegative")
+
+
+class NotSerializable(ValueError):
+    """The expression uses a class outside the allow-list (the result is then simply not cached)."""
+
+
+def encode(expr) -> list:
+    """A JSON-able nested list for an expression built from allowed classes."""
+    for name, const in _CONSTANTS.items():
+        if expr == const and type(expr) is type(const):
+            return ["C", name]
+    if isinstance(expr, sp.Dummy):
+        raise NotSerializable(f"dummy symbol {expr}")
+    if isinstance(expr, sp.Symbol):
+        return ["S", expr.name, {a: True for a in _ASSUMPTIONS if expr.assumptions0.get(a)}]
+    if isinstance(expr, sp.Integer):
+        return ["I", str(expr)]
+    if isinstance(expr, sp.Rational):
+        return ["Q", str(expr.p), str(expr.q)]
+    if isinstance(expr, sp.Float):
+        return ["F", str(expr), expr._prec]
+    name = type(expr).__name__
+    if name not in _CLASSES or _CLASSES[name] is not type(expr):
+        raise NotSerializable(f"cannot store {name}")
+    return [name, [encode(a) for a in expr.args]]
+
+
+def decode(data: list):
+    """Rebuild an expression from ``encode``'s output; anything unexpected raises ValueError."""
+    tag = data[0]
+    if tag == "C":
+        return _CONSTANTS[data[1]]
+    if tag == "S":
+        return sp.Symbol(data[1], **{a: True for a in data[2] if a in _ASSUMPTIONS})
+    if tag == "I":
+        return sp.Integer(int(data[1]))
+    if tag == "Q":
+        return sp.Rational(int(data[1]), int(data[2]))
+    if tag == "F":
+        return sp.Float(data[1], precision=int(data[2]))
+    if tag not in _CLASSES:
+        raise ValueError(f"unknown class {tag!r}")
+    return _CLASSES[tag](*[decode(a) for a in data[1]])
