@@ -12,7 +12,7 @@ import sympy as sp
 from .expectation import NoClosedForm, Step, expect
 from .family import Family
 from .simplify import readable
-from .support import containment
+from .support import bounds, containment
 
 QUANTITIES = ("kl", "entropy", "cross_entropy")
 TITLES = {"kl": "KL(P||Q)", "entropy": "H(P)", "cross_entropy": "H(P, Q)"}
@@ -95,3 +95,41 @@ def _branches(value: sp.Expr, condition: sp.Boolean) -> list[tuple[sp.Expr, sp.B
         if not equal.has(sp.Sum):
             return [(equal, sp.Eq(small, large)), (value, condition)]
     return [(value, condition)]
+
+
+def mass_points(fam: Family, values: tuple) -> list | None:
+    """The points where a discrete family with every parameter given has positive mass, when finitely many.
+
+    p = 0 or 1 shrinks a declared support ({0, 1} to {1} for bernoulli(1); geometric(1) to {0}).
+    """
+    lo, hi = bounds(fam.support(*values))
+    if hi.is_finite and hi - lo <= 256:
+        points = range(int(lo), int(hi) + 1)
+    else:
+        k = sp.Symbol("k", integer=True, positive=True)
+        if sp.simplify(density_at(fam, lo + k, values)) != 0:
+            return None
+        points = [int(lo)]
+    return [k for k in points if density_at(fam, k, values) != 0]
+
+
+def density_at(fam: Family, k, values: tuple) -> sp.Expr:
+    """The density at a point, built symbolically first so that p = 0 or 1 gives 0**1 = 0, not log(0)."""
+    x, params = fam.variable(), fam.symbols()
+    return fam.density(x, *params).subs(dict(zip(params, values))).subs(x, k)
+
+
+def derive_at_points(quantity: str, fp: Family, p_values: tuple, fq: Family | None, q_values: tuple,
+                     points: list) -> sp.Expr:
+    """The quantity as a finite sum over P's mass points (0 log 0 = 0; a point Q lacks makes it oo)."""
+    total = sp.S.Zero
+    for k in points:
+        w = density_at(fp, k, p_values)
+        if quantity == "entropy":
+            total -= w * sp.log(w)
+            continue
+        q = density_at(fq, k, q_values) if fq.support(*q_values).contains(k) is sp.true else sp.S.Zero
+        if q == 0:
+            return sp.oo
+        total += w * (sp.log(w) - sp.log(q)) if quantity == "kl" else -w * sp.log(q)
+    return total

@@ -124,7 +124,7 @@ class Family:
 
     def density(self, x, *params) -> sp.Expr:
         """exp(log_density) as a product of powers: p**k*(1 - p)**(n - k)/gamma(k + 1), not exp(k*log(p) ...)."""
-        return sp.Mul(*[_exp_term(t) for t in sp.Add.make_args(sp.expand(self.log_density(x, *params)))])
+        return sp.Mul(*[_exp_term(t) for t in sp.Add.make_args(self.log_density(x, *params))])
 
     def identities(self, *params) -> dict:
         """Substitutions that hold for every valid parameter value (categorical: p1 + ... + pK = 1)."""

@@ -25,7 +25,7 @@ def text(result, steps: bool = False) -> str:
         lines.append(f"finite when: {result.conditions}" + (f"  ({result.reason})" if result.reason else ""))
     if result.symbols:
         lines.append("parameters: " + ", ".join(s.name for s in result.symbols))
-    elif not result.expr.is_infinite:
+    if not result.expr.free_symbols and not result.expr.is_infinite:
         lines.append(f"= {result.decimal(20)} {result.unit}")
     return "\n".join(lines)
 

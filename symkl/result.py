@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from .divergence import TITLES, Derivation
+from .budget import OutOfTime, time_budget
+from .divergence import TITLES, Derivation, derive_at_points, mass_points
+from .support import bounds
 from .expectation import Step
 from .spec import Instance
 
@@ -43,9 +45,10 @@ class Result:
     def value(self, dps: int = 50):
         """The value as an mpmath number at ``dps`` digits (mpmath.inf when infinite)."""
         if self.expr is None:
-            raise ValueError(f"{self.title}: no closed form was found ({self.reason})")
-        if self.symbols:
-            raise ValueError(f"{self.title} still has free parameters: {', '.join(map(str, self.symbols))}; "
+            return self._numeric_value(dps)
+        free = sorted(self.expr.free_symbols & set(self.symbols), key=self.symbols.index)
+        if free:
+            raise ValueError(f"{self.title} still has free parameters: {', '.join(map(str, free))}; "
                              f"give every parameter a value, as in normal(0, 1)")
         if self.expr.is_infinite:
             return mpmath.inf if self.expr.is_extended_positive else -mpmath.inf
@@ -55,6 +58,18 @@ class Result:
             if not number.is_Number or number.is_infinite or number is sp.nan:
                 raise ValueError(f"{self.title}: could not evaluate {self.expr} to a number")
             return +mpmath.mpf(number._mpf_) if number.is_Float else +mpmath.mpf(sp.Float(number, dps + 10)._mpf_)
+
+    def _numeric_value(self, dps: int):
+        """No closed form: the defining integral by quadrature (deterministic), when every value is given."""
+        from .quadrature import numeric_value
+        p_values = [v for v in self.p.bound]
+        q_values = [v for v in self.q.bound] if self.q else []
+        if any(v is None or isinstance(v, str) for v in p_values + q_values) or self.p.family.discrete:
+            raise ValueError(f"{self.title}: no closed form was found; give every parameter a value for a "
+                             f"numeric one")
+        value = numeric_value(self.quantity, self.p.family, tuple(p_values),
+                              self.q.family if self.q else None, tuple(q_values), dps)
+        return value / mpmath.log(int(self.base)) if self.base != "e" else value
 
     def decimal(self, dps: int = 20) -> str:
         v = self.value(dps)
@@ -69,7 +84,7 @@ class Result:
                "expr": None if self.expr is None else str(self.expr), "symbols": [s.name for s in self.symbols],
                "latex": self.latex(), "conditions": str(self.conditions), "status": self.status,
                "reason": self.reason, "unit": self.unit}
-        if self.expr is not None and not self.symbols:
+        if self.expr is not None and not (self.expr.free_symbols & set(self.symbols)):
             out["value"] = self.decimal(30)
         return out
 
@@ -83,6 +98,10 @@ def specialize(d: Derivation, p: Instance, q: Instance | None, base: str = "e") 
     expr = None if d.expr is None else substitute(d.expr, subs)
     condition = d.condition.subs(subs) if subs else d.condition
     status, reason = d.status, d.reason
+    shrunk = _on_mass_points(d.quantity, p, q)
+    if shrunk is not None:
+        expr, condition = shrunk, sp.true
+        status, reason = ("infinite", "Q has no mass at a point where P has") if expr.is_infinite else ("closed", "")
     if status == "conditional" and condition in (sp.true, sp.false):
         status = "closed" if condition is sp.true else "infinite"
     if expr is not None and expr.is_infinite:
@@ -92,11 +111,24 @@ def specialize(d: Derivation, p: Instance, q: Instance | None, base: str = "e") 
         expr = expr if expr.is_infinite else expr / BASES[base]
     steps = d.steps + ((Step("with the given values", expr, ", ".join(f"{k} = {v}" for k, v in subs.items())),)
                        if subs else ())
-    return Result(d.quantity, p, q, expr, _ordered_symbols(expr, d, p, q), condition, status, reason, steps, base)
+    return Result(d.quantity, p, q, expr, _ordered_symbols(p, q), condition, status, reason, steps, base)
+
+
+def _on_mass_points(quantity: str, p: Instance, q: Instance | None):
+    """For a discrete P whose given values shrink its support (p = 0 or 1), the sum over its mass points."""
+    if not p.family.discrete or any(v is None or isinstance(v, str) for v in p.bound):
+        return None
+    if q is not None and any(v is None or isinstance(v, str) for v in q.bound):
+        return None
+    points = mass_points(p.family, p.bound)
+    lo, hi = bounds(p.family.support(*p.bound))
+    if points is None or (hi.is_finite and len(points) == hi - lo + 1):
+        return None
+    return derive_at_points(quantity, p.family, p.bound, q.family if q else None, q.bound if q else (), points)
 
 
 def substitute(expr: sp.Expr, subs: dict) -> sp.Expr:
-    """expr.subs(subs) with the convention 0 log 0 = 0 (a term weighted by a zero probability contributes 0)."""
+    """expr.subs(subs) where 0 log 0 = 0 and log 0 = -oo; where terms' infinities cancel, the limit is taken."""
     if not subs:
         return expr
     if isinstance(expr, sp.Piecewise):
@@ -110,31 +142,57 @@ def substitute(expr: sp.Expr, subs: dict) -> sp.Expr:
     out = expr.subs(subs)
     if not out.has(sp.nan, sp.zoo):
         return out
-    return sp.Add(*[_term_with_convention(t, subs) for t in sp.Add.make_args(expr)])
+    terms = [_term_with_convention(t, subs) for t in sp.Add.make_args(expr)]
+    infinities = {t for t in terms if t in (sp.oo, -sp.oo)}
+    if len(infinities) == 1 and not any(t.has(sp.nan, sp.zoo) for t in terms):
+        return infinities.pop()  # the other terms are finite expectations (convergent series included)
+    out = sp.Add(*terms)
+    return out if out is not sp.nan else _limit(expr, subs)
 
 
 def _term_with_convention(term: sp.Expr, subs: dict) -> sp.Expr:
+    """One product term: 0 when a factor is 0 and only logs blow up (x log x -> 0), else log 0 read as -oo."""
     value = term.subs(subs)
     if not value.has(sp.nan, sp.zoo):
         return value
-    factors = [f.subs(subs) for f in sp.Mul.make_args(term)]
-    zero = any(f == 0 for f in factors)
-    only_logs = all(f.is_finite or isinstance(orig, sp.log) or (orig.is_Pow and isinstance(orig.base, sp.log))
-                    for f, orig in zip(factors, sp.Mul.make_args(term)))
-    return sp.S.Zero if zero and only_logs else value
+    factors = sp.Mul.make_args(term)
+    values = [f.subs(subs) for f in factors]
+    logs_only = all(v.is_finite or isinstance(f, sp.log) or (f.is_Pow and isinstance(f.base, sp.log))
+                    for f, v in zip(factors, values))
+    if logs_only and any(v == 0 for v in values):
+        return sp.S.Zero
+    return term.replace(lambda e: isinstance(e, sp.log) and e.args[0].subs(subs) in (0, sp.zoo, sp.oo),
+                        lambda e: -sp.oo if e.args[0].subs(subs) == 0 else sp.oo).subs(subs)
 
 
-def _ordered_symbols(expr, d: Derivation, p: Instance, q: Instance | None) -> tuple[sp.Symbol, ...]:
-    """Free symbols in the declared order: P's parameters, then Q's (shared names where they first appear)."""
-    if expr is None:
-        return ()
+def _limit(expr: sp.Expr, subs: dict) -> sp.Expr:
+    """Approach the values one parameter at a time (from inside the domain) where terms' infinities cancel."""
+    out = expr
+    for sym, val in subs.items():
+        direct = out.subs(sym, val)
+        if not direct.has(sp.nan, sp.zoo):
+            out = direct
+            continue
+        for side in ("-", "+"):
+            try:
+                with time_budget(10, "a limit at the boundary"):
+                    candidate = sp.limit(out, sym, val, side)
+            except (OutOfTime, NotImplementedError, ValueError):
+                continue
+            if candidate.is_real is not False and not candidate.has(sp.nan, sp.zoo, sp.Limit):
+                out = candidate
+                break
+        else:
+            return sp.nan
+    return out
+
+
+def _ordered_symbols(p: Instance, q: Instance | None) -> tuple[sp.Symbol, ...]:
+    """Unbound parameters in the declared order: P's, then Q's (a shared name where it first appears)."""
     order = []
     for inst, suffix in ((p, "" if q is None else "_p"), (q, "_q")):
-        if inst is None:
-            continue
-        subs = inst.substitutions(suffix)
-        for sym in inst.family.symbols(suffix):
-            for s in ([subs[sym]] if sym in subs else [sym]):
-                if isinstance(s, sp.Symbol) and s not in order and s in expr.free_symbols:
-                    order.append(s)
+        if inst is not None:
+            subs = inst.substitutions(suffix)
+            order += [s for s in (subs.get(sym, sym) for sym in inst.family.symbols(suffix))
+                      if isinstance(s, sp.Symbol) and s not in order]
     return tuple(order)

@@ -1,7 +1,7 @@
 """Discrete families: declarations only. categorical is built per K by ``categorical(K)``."""
 from functools import lru_cache
 
-from sympy import Eq, FiniteSet, Piecewise, Range, S, exp, log, loggamma
+from sympy import Add, Eq, FiniteSet, Piecewise, Range, S, exp, log, loggamma
 
 from ..family import ExpFamily, Family, Param
 
@@ -52,8 +52,8 @@ def categorical(k: int) -> Family:
     return Family(
         "categorical", tuple(Param(f"p{i}", "unit") for i in range(1, k + 1)), discrete=True, index=k,
         support=lambda *p: Range(1, k + 1),
-        log_density=lambda x, *p: Piecewise(*[(log(pi), Eq(x, i)) for i, pi in enumerate(p[:-1], 1)],
-                                            (log(p[-1]), True)),
+        log_density=lambda x, *p: Add(*[Piecewise((1, Eq(x, i)), (0, True)) * log(pi)
+                                        for i, pi in enumerate(p, 1)]),
         relations=((lambda *p: sum(p) == 1, "p1 + ... + pK = 1"),),
         description="probabilities p1..pK of the outcomes 1..K",
     )
