@@ -40,7 +40,7 @@ def _split_rational(term: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
 def _tidy_key(key: sp.Expr) -> sp.Expr:
     """exp(a)*exp(b) -> exp(a + b); arguments of exp, erf and Piecewise branches in their shortest form."""
     key = sp.powsimp(key).replace(lambda e: isinstance(e, sp.log) and e.has(sp.gamma), sp.gammasimp)
-    key = key.replace(lambda e: isinstance(e, (sp.exp, sp.erf)), lambda e: e.func(_shortest(e.args[0])))
+    key = key.replace(lambda e: isinstance(e, (sp.exp, sp.erf, sp.log)), lambda e: e.func(_shortest(e.args[0])))
     return key.replace(lambda e: isinstance(e, sp.Piecewise), readable)
 
 
