@@ -108,3 +108,7 @@ def catalog_command(as_json: JsonOpt = False, workers: Annotated[int, typer.Opti
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
