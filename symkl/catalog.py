@@ -36,7 +36,7 @@ def derive_all(workers: int = 2) -> dict:
     if workers <= 1:
         return dict(map(_derive, jobs()))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return dict(pool.map(_derive, jobs(), chunksize=4))
+        return dict(pool.map(_derive, jobs(), chunksize=1))
 
 
 def summary(as_json: bool = False, workers: int = 2) -> str:

@@ -15,6 +15,7 @@ import sympy as sp
 
 from .budget import OutOfTime, time_budget
 from .family import Family
+from .support import bounds
 
 INTEGRATION_SECONDS = 4.0
 
@@ -65,18 +66,23 @@ def expect_term(fam: Family, params: tuple, h: sp.Expr, x: sp.Symbol) -> tuple[s
     """E[h(X)] for one term, cached per family in the family's own symbols."""
     canonical = dict(zip(params, fam.symbols()))
     x0 = sp.Dummy("x", **x.assumptions0)
-    value, how = _expect_canonical(fam, h.subs(canonical).subs(x, x0), x0)
+    found = _expect_canonical(fam, h.subs(canonical).subs(x, x0), x0)
+    if found is None:
+        raise NoClosedForm(f"no closed form found for E[{h.subs(x, sp.Symbol('x'))}] under {fam.label}")
+    value, how = found
     return value.subs({v: k for k, v in canonical.items()}), how
 
 
 @lru_cache(maxsize=4096)
-def _expect_canonical(fam: Family, h: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, str]:
+def _expect_canonical(fam: Family, h: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, str] | None:
+    """The first rule's answer for E[h(X)] in the family's own symbols; None (cached too) when none applies."""
     params = fam.symbols()
-    for rule in (_by_statistic, _by_mgf, _by_mellin, _by_standardized_abs, _by_integral, _by_series):
+    for rule in (_by_statistic, _by_mgf, _by_mellin, _by_transformation, _by_standardized_abs, _by_integral,
+                 _by_series):
         found = rule(fam, params, h, x)
         if found is not None:
             return (found[0] if found[0].has(sp.Sum) else _tidy(found[0])), found[1]
-    raise NoClosedForm(f"no closed form found for E[{h.subs(x, sp.Symbol('x'))}] under {fam.label}")
+    return None
 
 
 def _tidy(value: sp.Expr) -> sp.Expr:
@@ -166,60 +172,83 @@ def _by_mellin(fam, params, h, x):
     return sp.expand(sp.gammasimp(value)), f"Mellin transform: d^{m}/dt^{m} E[X^t] at t = {a}"
 
 
+def _by_transformation(fam, params, h, x):
+    """E[h(X)] = E[h(g(Y))] for a family declared as X = g(Y) with Y from a base family (lognormal = exp(normal))."""
+    if fam.transformation is None:
+        return None
+    base, base_params, g = fam.transformation(*params)
+    y = base.variable()
+    value, how = expect_term(base, base_params, h.subs(x, g(y)), y)
+    return value, f"X = {g(sp.Symbol('Y'))} with Y ~ {base.label}; {how}"
+
+
 def _by_standardized_abs(fam, params, h, x):
-    """E|X - c| through X = loc + scale*Z: scale * E|Z - d| with d = (c - loc)/scale, kinks split."""
+    """E|m(X) - c| for m monotone: where c is outside m's range on the support it is +-(E[m(X)] - c); inside,
+    X = loc + scale*Z and the kink d = (m^-1(c) - loc)/scale splits the integral over the standard density."""
     if fam.affine is None or fam.discrete or not isinstance(h, sp.Abs):
         return None
-    slope = sp.diff(h.args[0], x)
-    if not slope.is_Number or slope == 0 or sp.diff(h.args[0], x, 2) != 0:
+    shift, m = h.args[0].as_independent(x, as_Add=True)
+    c, slope = -shift, sp.diff(m, x)
+    if slope.is_negative:
+        m, c = -m, -c
+    elif not slope.is_positive:
+        return None
+    lo, hi = bounds(fam.support(*params))
+    m_lo, m_hi = (sp.limit(m, x, lo, "+") if lo.is_infinite else m.subs(x, lo),
+                  sp.limit(m, x, hi, "-") if hi.is_infinite else m.subs(x, hi))
+    kink = [r for r in sp.solve(sp.Eq(m, c), x) if r.is_real is not False]
+    if len(kink) != 1:
         return None
     loc, scale, standard = fam.affine(*params)
-    kink = sp.solve(h.args[0], x)[0]
-    d = sp.Dummy("d", real=True)
-    cases = _integrate_abs(fam, tuple(sp.sympify(v) for v in standard), d)
+    z, d, s = sp.Dummy("z", real=True), sp.Dummy("d", real=True), sp.Dummy("s", positive=True)
+    inner = m.subs(x, loc + s * z) - m.subs(x, loc + s * d)
+    cases = _integrate_abs(fam, tuple(sp.sympify(v) for v in standard), z, d, inner)  # safe: declared numbers
     if cases is None:
         return None
-    at_kink = {d: (kink - loc) / scale}
-    pieces = [(_tidy(abs(slope) * scale * value.subs(at_kink)),
-               sp.And(*[kink >= loc + low * scale for _ in [0] if low.is_finite],
-                      *[kink <= loc + high * scale for _ in [0] if high.is_finite]))
+    at_kink = {d: (kink[0] - loc) / scale, s: scale}
+    image = lambda edge: m.subs(x, loc + scale * edge)  # noqa: E731 - a standard-scale edge in c's terms
+    pieces = [(_tidy(value.subs(at_kink)),
+               sp.And(c > m_lo, c < m_hi, *[c >= image(low) for _ in [0] if low != cases[0][1]],
+                      *[c <= image(high) for _ in [0] if high != cases[-1][2]]))
               for value, low, high in cases]
+    if m_lo.is_finite or m_hi.is_finite:
+        mean = expect_term(fam, params, m, x)[0]
+        pieces = ([(_tidy(mean - c), c <= m_lo)] if m_lo.is_finite else []) + pieces + \
+                 ([(_tidy(c - mean), c >= m_hi)] if m_hi.is_finite else [])
     value = pieces[0][0] if len(pieces) == 1 else sp.Piecewise(*pieces[:-1], (pieces[-1][0], True))
-    return value, "standardized: E|X - c| = scale * E|Z - (c - loc)/scale|, integral split at the kinks"
+    return value, "standardized: X = loc + scale*Z, the integral of |m(X) - c| split where m(X) = c"
 
 
-def _integrate_abs(fam, std_params, d):
-    """E|Z - d| for the standardized family: [(value in d, low, high)] over the ranges of the kink d."""
-    z = sp.Dummy("z", real=True)
+def _integrate_abs(fam, std_params, z, d, inner):
+    """E|inner(Z, d)| with the kink at Z = d inside the standard support: [(value in d, low, high)] for each
+    stretch between the density's own kinks where d may lie."""
     support = fam.support(*std_params)
     density = fam.density(z, *std_params)
     lo, hi = support.inf, support.sup
     kinks = sorted({k for a in density.atoms(sp.Abs) for k in sp.solve(a.args[0], z)})
-    edges = list(dict.fromkeys([-sp.oo, lo, *kinks, hi, sp.oo]))
+    edges = [lo, *kinks, hi]
     cases = []
     for low_edge, high_edge in zip(edges, edges[1:]):
-        order = [lo, *kinks, hi]
-        order.insert(order.index(high_edge) if high_edge in order else len(order), d)
-        inside = range(int(order[0] == d), len(order) - 1 - int(order[-1] == d))
+        order = edges[:edges.index(high_edge)] + [d] + edges[edges.index(high_edge):]
         try:
             with time_budget(INTEGRATION_SECONDS, "integration"):
-                value = sum(_integrate_piece(density * sp.Abs(z - d), z, order, i) for i in inside)
+                value = sum(_integrate_piece(density * sp.Abs(inner), z, order, i) for i in range(len(order) - 1))
         except (OutOfTime, NotImplementedError, ValueError, TypeError):
             return None
         if value.has(sp.Integral, sp.nan, sp.zoo):
             return None
-        value = sp.expand(sp.simplify(value).rewrite(sp.erf))
-        cases.append((value, low_edge, high_edge))
+        cases.append((sp.expand(sp.simplify(value).rewrite(sp.erf)), low_edge, high_edge))
     return _fold_symmetric(cases, d)
 
 
 def _integrate_piece(integrand, z, points, i):
-    """Integrate over (points[i], points[i+1]) with each |a z + b| resolved by the ordering of the kinks."""
+    """Integrate over (points[i], points[i+1]) with each |u(z)| (u monotone, zero at one of the points)
+    resolved by the side of that point the piece lies on."""
     def resolve(e):
-        slope = sp.diff(e.args[0], z)
-        kink = sp.solve(e.args[0], z)[0]
+        u = e.args[0]
+        kink = next(p for p in points if p.is_finite and sp.simplify(u.subs(z, p)) == 0)
         side = 1 if points.index(kink) <= i else -1
-        return e.args[0] * side * sp.sign(slope)
+        return u * side * sp.sign(sp.diff(u, z).subs(z, kink))
     resolved = integrand.replace(lambda e: isinstance(e, sp.Abs) and e.has(z), resolve)
     return sp.integrate(sp.expand(resolved), (z, points[i], points[i + 1]), conds="none")
 

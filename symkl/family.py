@@ -60,7 +60,8 @@ class Family:
 
     ``log_density(x, *params)`` and ``support(*params)`` take parameter symbols (or values); ``mgf(t, *params)``
     is E[exp(tX)], ``mellin(t, *params)`` is E[X**t] for positive families; ``affine(*params)`` gives
-    (loc, scale, standard params) with X = loc + scale*Z, Z from the same family at the standard params.
+    (loc, scale, standard params) with X = loc + scale*Z, Z from the same family at the standard params;
+    ``transformation(*params)`` gives (base family, its params, g) with X = g(Y), g increasing.
     """
 
     name: str
@@ -74,6 +75,7 @@ class Family:
     mgf: Callable[..., sp.Expr] | None = None
     mellin: Callable[..., sp.Expr] | None = None
     affine: Callable[..., tuple] | None = None
+    transformation: Callable[..., tuple] | None = None
     description: str = ""
     index: int | None = None
     _fingerprint: list = field(default_factory=list, repr=False)
@@ -119,6 +121,9 @@ class Family:
             for fn in (self.mgf, self.mellin):
                 parts.append(sp.srepr(fn(t, *syms)) if fn else "-")
             parts.append(sp.srepr(self.affine(*syms)) if self.affine else "-")
+            if self.transformation:
+                base, base_params, g = self.transformation(*syms)
+                parts += [base.fingerprint(), sp.srepr(base_params), sp.srepr(g(sp.Symbol("y")))]
             self._fingerprint.append(hashlib.sha256(repr(parts).encode()).hexdigest())
         return self._fingerprint[0]
 

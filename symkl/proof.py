@@ -44,7 +44,8 @@ def prove(p, q) -> Proof:
     cross = specialize(cache.derivation("cross_entropy", ip.family, iq.family), ip, iq).expr
     own = specialize(cache.derivation("entropy", ip.family), ip, None).expr
     if own is not None:
-        own = own.subs({s: sp.Symbol(s.name + "_p", **s.assumptions0) for s in ip.family.symbols()})
+        # only P's free parameters get the role suffix: a bound shared symbol (binomial(n, 0.3)) keeps its name
+        own = own.subs({par.symbol(): par.symbol("_p") for par, v in zip(ip.family.params, ip.bound) if v is None})
     steps = [Step("route A: KL(P||Q)", kl_expr, route), Step("route B: H(P, Q)", cross, "E_P[-log q(X)]"),
              Step("route B: H(P)", own, "E_P[-log p(X)]")]
     if kl_expr is None or cross is None:
@@ -71,7 +72,9 @@ def _kl_route_a(ip: Instance, iq: Instance) -> tuple[sp.Expr | None, str]:
             ep, eq = ef.natural(*tp), ef.natural(*tq)
             grad = [sp.diff(A(eta), e).subs(dict(zip(eta, ep))) for e in eta]
             bregman = A(eq) - A(ep) - sum((b - a) * g for a, b, g in zip(ep, eq, grad))
-            return readable(bregman), "Bregman divergence of the log-partition: A(eta_q) - A(eta_p) - (eta_q - eta_p).grad A(eta_p)"
+            bregman = readable(bregman)
+            if not bregman.has(sp.nan, sp.zoo):  # else a value on the boundary (p = 0 or 1): eta is infinite
+                return bregman, "Bregman divergence of the log-partition: A(eta_q) - A(eta_p) - (eta_q - eta_p).grad A(eta_p)"
     r = specialize(cache.derivation("kl", ip.family, iq.family), ip, iq)
     return r.expr, "E_P[log p(X) - log q(X)], the log-ratio simplified before the expectation"
 
@@ -144,7 +147,7 @@ def _zero(diff: sp.Expr) -> str:
     for _ in range(5):
         point = {s: _sample(s, rng) for s in diff.free_symbols}
         value = sp.N(substitute(diff, point), 30)
-        if not value.is_Number or abs(value) > 1e-25:
+        if not value.is_Number or value is sp.nan or abs(value) > 1e-25:
             return FAILED
     return NUMERIC
 

@@ -24,6 +24,7 @@ lognormal = Family(
     exp_family=ExpFamily(stats=lambda x: (log(x), log(x)**2), log_base=lambda x, *_: -log(x) - _LOG_SQRT_2PI,
                          **_GAUSSIAN_FORM),
     mellin=lambda t, mu, sigma: exp(mu * t + sigma**2 * t**2 / 2),
+    transformation=lambda mu, sigma: (normal, (mu, sigma), exp),
     description="log X is normal(mu, sigma)",
 )
 
