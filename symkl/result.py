@@ -103,7 +103,7 @@ def specialize(d: Derivation, p: Instance, q: Instance | None, base: str = "e") 
         expr, condition = shrunk, sp.true
         status, reason = ("infinite", "Q has no mass at a point where P has") if expr.is_infinite else ("closed", "")
     if status == "conditional" and condition in (sp.true, sp.false):
-        status = "closed" if condition is sp.true else "infinite"
+        status, reason = ("closed", "") if condition is sp.true else ("infinite", reason)
     if expr is not None and expr.is_infinite:
         status = "infinite"
         reason = reason or "the expectation diverges at these values"

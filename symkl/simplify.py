@@ -75,7 +75,7 @@ def _tidy_rational(expr: sp.Expr) -> sp.Expr:
     """Over a common denominator, with the whole-polynomial part pulled out and differences completed."""
     if expr == 0:
         return expr
-    num, den = sp.fraction(sp.together(expr))
+    num, den = sp.fraction(sp.factor(sp.together(expr)))
     whole, rest = [], []
     for m in sp.Add.make_args(sp.expand(num)):
         (whole if not sp.fraction(sp.cancel(m / den))[1].free_symbols else rest).append(m)
