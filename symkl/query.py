@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import cache
 from .result import BASES, Result, specialize
-from .spec import instance
+from .spec import check_shared_names, instance
 
 
 def kl(p, q, base="e") -> Result:
@@ -33,5 +33,6 @@ def _query(quantity: str, p, q, base) -> Result:
     key = unit_base(base)
     ip = instance(p)
     iq = instance(q) if q is not None else None
+    check_shared_names(*[i for i in (ip, iq) if i is not None])
     d = cache.derivation(quantity, ip.family, iq.family if iq else None)
     return specialize(d, ip, iq, key)

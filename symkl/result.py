@@ -84,7 +84,8 @@ class Result:
                "expr": None if self.expr is None else str(self.expr), "symbols": [s.name for s in self.symbols],
                "latex": self.latex(), "conditions": str(self.conditions), "status": self.status,
                "reason": self.reason, "unit": self.unit}
-        if self.expr is not None and not (self.expr.free_symbols & set(self.symbols)):
+        if self.expr is not None and not (self.expr.free_symbols & set(self.symbols)) or \
+                self.expr is None and not self.symbols and not self.p.family.discrete:
             out["value"] = self.decimal(30)
         return out
 

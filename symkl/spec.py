@@ -50,6 +50,20 @@ def instance(spec) -> Instance:
     return Instance(fam, _bind(fam, parsed))
 
 
+RESERVED_NAMES = {"nan", "I", "zoo", "None", "True", "False", "x", "k"}
+
+
+def check_shared_names(*instances: Instance) -> None:
+    """A shared name must mean one symbol: refuse it for parameters of different kinds (n as count and rate)."""
+    seen: dict[str, sp.Symbol] = {}
+    for inst, suffix in zip(instances, ("_p", "_q")):
+        for sym in inst.substitutions(suffix).values():
+            if isinstance(sym, sp.Symbol):
+                if sym.name in seen and seen[sym.name] != sym:
+                    raise FamilyError(f"the shared name {sym.name!r} is used for parameters of different kinds")
+                seen[sym.name] = sym
+
+
 def _bind(fam: Family, parsed) -> tuple:
     """Positional then keyword arguments onto the declared parameters, each value checked."""
     names = [p.name for p in fam.params]
@@ -66,6 +80,8 @@ def _bind(fam: Family, parsed) -> tuple:
     for value in bound:
         if isinstance(value, tuple):
             raise FamilyError(f"{fam.label} takes numbers, not a list")
+        if isinstance(value, str) and value in RESERVED_NAMES:
+            raise FamilyError(f"{value!r} is not a number or a usable parameter name")
     values = {n: v for n, v in zip(names, bound) if v is not None and not isinstance(v, str)}
     problems = fam.violations(values)
     if problems:

@@ -1,0 +1,303 @@
+"""Tests of the Python API: proofs over the catalog, infinite and conditional results, specialization, readable
+forms, the on-disk cache, and the library's independence from the CLI.
+
+Expected formulas are typed here from textbooks; nothing from symkl computes an expected value.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import subprocess
+import sys
+
+import mpmath
+import pytest
+import sympy as sp
+
+import symkl
+import symkl.cache
+from symkl import cross_entropy, entropy, families, family, kl, prove
+
+R = sp.Rational
+CONTINUOUS = ["normal", "lognormal", "exponential", "gamma", "beta", "uniform", "laplace"]
+DISCRETE = ["bernoulli", "binomial", "geometric", "poisson", "categorical[3]"]
+PAIRS = [(p, q) for group in (CONTINUOUS, DISCRETE) for p in group for q in group]
+
+
+def pos(*names):
+    return sp.symbols(names, positive=True)
+
+
+# ------------------------------------------------------------------ proofs over the catalog
+
+@pytest.mark.parametrize("p, q", PAIRS, ids=[f"{p}||{q}" for p, q in PAIRS])
+def test_prove_every_pair(p, q):
+    proof = prove(p, q)
+    assert proof.self_status == "proven"
+    assert proof.status in {"proven", "numerically confirmed"}
+    if kl(p, q).status != "no-closed-form":
+        assert proof.status == "proven", [(s.title, s.how) for s in proof.steps]
+        assert proof.proven
+
+
+def test_catalog_pairs_cover_both_groups():
+    assert len(PAIRS) == 74
+    assert set(CONTINUOUS + DISCRETE) <= {f.label for f in families()}
+
+
+@pytest.mark.parametrize("p, q", [
+    ("bernoulli(1)", "bernoulli(0.4)"),
+    ("bernoulli(0)", "bernoulli(0.4)"),
+    ("bernoulli(0.5)", "bernoulli(1)"),
+    ("binomial(3, 1)", "binomial(3, 0.5)"),
+    ("geometric(1)", "geometric(0.5)"),
+    ("binomial(n, 0.3)", "binomial(n, 0.5)"),
+    ("binomial(n, 0.3)", "binomial(m, 0.5)"),
+    ("poisson(rate)", "poisson(3)"),
+    ("gamma(shape, 2)", "gamma(shape, 3)"),
+    ("categorical(0.2, 0.3, 0.5)", "categorical(0.3, 0.3, 0.4)"),
+], ids=["bern-1", "bern-0", "bern-q-1", "binom-p-1", "geom-1", "binom-shared-n", "binom-n-m", "poisson-rate",
+        "gamma-shared-shape", "categorical"])
+def test_prove_specialized(p, q):
+    """Values on the boundary (an infinite natural parameter) and shared symbols named like a parameter."""
+    proof = prove(p, q)
+    assert (proof.status, proof.self_status) == ("proven", "proven"), [(s.title, s.how) for s in proof.steps]
+
+
+# ------------------------------------------------------------------ infinite and conditional
+
+@pytest.mark.parametrize("p, q, regions", [
+    ("normal", "exponential", ["(-oo, 0)"]),
+    ("gamma", "uniform", ["(high_q, oo)"]),
+    ("poisson", "bernoulli", ["{2, 3, ...}"]),
+    ("normal", "beta", ["(-oo, 0)", "(1, oo)"]),
+], ids=["normal||exponential", "gamma||uniform", "poisson||bernoulli", "normal||beta"])
+def test_infinite(p, q, regions):
+    r = kl(p, q)
+    assert r.status == "infinite"
+    assert r.expr == sp.oo
+    assert isinstance(r.reason, str) and r.reason
+    for region in regions:
+        assert region in r.reason
+    assert r.value() == mpmath.inf
+    assert cross_entropy(p, q).expr == sp.oo
+
+
+low_p, high_p, low_q, high_q = sp.symbols("low_p high_p low_q high_q", real=True)
+a_p, b_p, shape_q, rate_q = pos("a_p", "b_p", "shape_q", "rate_q")
+n_p, n_q = sp.symbols("n_p n_q", positive=True, integer=True)
+p_p, p_q = pos("p_p", "p_q")
+
+CONDITIONAL = [
+    # (p, q, points where KL is finite, points where it is infinite)
+    ("uniform", "uniform",
+     [{low_p: 0, high_p: 1, low_q: 0, high_q: 1}, {low_p: 0, high_p: 1, low_q: -1, high_q: 2}],
+     [{low_p: -2, high_p: 1, low_q: -1, high_q: 2}, {low_p: 0, high_p: 3, low_q: -1, high_q: 2}]),
+    ("uniform", "gamma",
+     [{low_p: 0, high_p: 1}, {low_p: R(1, 2), high_p: 4}],
+     [{low_p: -1, high_p: 1}, {low_p: R(-1, 100), high_p: 5}]),
+    ("beta", "uniform",
+     [{low_q: 0, high_q: 1}, {low_q: -3, high_q: 2}],
+     [{low_q: R(1, 10), high_q: 1}, {low_q: 0, high_q: R(9, 10)}]),
+    ("binomial", "binomial",
+     [{n_p: 4, n_q: 4}, {n_p: 3, n_q: 5}],
+     [{n_p: 5, n_q: 3}, {n_p: 2, n_q: 1}]),
+]
+
+
+@pytest.mark.parametrize("p, q, finite, infinite", CONDITIONAL, ids=[f"{p}||{q}" for p, q, _, _ in CONDITIONAL])
+def test_conditional(p, q, finite, infinite):
+    r = kl(p, q)
+    assert r.status == "conditional"
+    assert isinstance(r.expr, sp.Piecewise)
+    assert r.expr.args[-1] == (sp.oo, True)
+    assert r.reason
+    for point in finite:
+        assert r.conditions.subs(point) is sp.true, point
+    for point in infinite:
+        assert r.conditions.subs(point) is sp.false, point
+        assert r.expr.subs(point) == sp.oo, point
+
+
+def test_binomial_equal_n_branch_is_the_textbook_form():
+    expr = kl("binomial", "binomial").expr
+    value, cond = expr.args[0]
+    assert isinstance(cond, sp.Eq) and set(cond.args) == {n_p, n_q}
+    rng = random.Random(1)
+    for _ in range(5):
+        n, pp, pq = rng.randint(1, 20), R(rng.randint(1, 99), 100), R(rng.randint(1, 99), 100)
+        textbook = n * (pp * sp.log(pp / pq) + (1 - pp) * sp.log((1 - pp) / (1 - pq)))
+        got = value.subs({n_p: n, n_q: n, p_p: pp, p_q: pq})
+        assert abs(sp.N(got - textbook, 40)) < 1e-30, (n, pp, pq)
+        # and the whole Piecewise picks that branch when the n's agree
+        assert abs(sp.N(expr.subs({n_p: n, n_q: n, p_p: pp, p_q: pq}) - textbook, 40)) < 1e-30
+
+
+# ------------------------------------------------------------------ specialization
+
+def test_bound_values_leave_only_the_free_symbols():
+    r = kl("normal(0, 1)", "normal")
+    assert [s.name for s in r.symbols] == ["mu_q", "sigma_q"]
+    assert {s.name for s in r.expr.free_symbols} == {"mu_q", "sigma_q"}
+    mu_q, sigma_q = sp.Symbol("mu_q", real=True), sp.Symbol("sigma_q", positive=True)
+    assert sp.simplify(r.expr - (sp.log(sigma_q) + (1 + mu_q**2) / (2 * sigma_q**2) - R(1, 2))) == 0
+
+
+def test_bernoulli_values_are_exact():
+    r = kl("bernoulli(0.7)", "bernoulli(0.4)")
+    exact = R(7, 10) * sp.log(R(7, 4)) + R(3, 10) * sp.log(R(1, 2))
+    assert r.symbols == ()
+    assert r.status == "closed"
+    assert not r.expr.atoms(sp.Float)
+    assert sp.simplify(r.expr - exact) == 0
+    with mpmath.workdps(60):
+        reference = mpmath.mpf(7) / 10 * mpmath.log(mpmath.mpf(7) / 4) + mpmath.mpf(3) / 10 * mpmath.log(mpmath.mpf(1) / 2)
+        assert abs(r.value(dps=60) - reference) < mpmath.mpf(10) ** -55
+
+
+@pytest.mark.parametrize("base, divisor", [("e", 1), (2, 2), ("bits", 2), (10, 10)],
+                         ids=["e", "2", "bits", "10"])
+def test_bernoulli_in_other_bases(base, divisor):
+    r = kl("bernoulli(0.7)", "bernoulli(0.4)", base=base)
+    with mpmath.workdps(40):
+        nats = mpmath.mpf(7) / 10 * mpmath.log(mpmath.mpf(7) / 4) + mpmath.mpf(3) / 10 * mpmath.log(mpmath.mpf(1) / 2)
+        expected = nats / mpmath.log(divisor) if divisor != 1 else nats
+        assert abs(r.value(40) - expected) < mpmath.mpf(10) ** -35
+
+
+def test_shared_symbol():
+    r = kl("binomial(n, 0.3)", "binomial(n, 0.5)")
+    assert len(r.symbols) == 1 and r.symbols[0].name == "n"
+    assert {s.name for s in r.expr.free_symbols} == {"n"}
+    assert not r.expr.has(sp.Sum)
+    assert r.status == "closed"
+    n = sp.Symbol("n", positive=True, integer=True)
+    textbook = n * (R(3, 10) * sp.log(R(3, 5)) + R(7, 10) * sp.log(R(7, 5)))
+    assert sp.simplify(r.expr - textbook) == 0
+
+
+# ------------------------------------------------------------------ readable forms
+
+def test_normal_kl_is_small_and_readable():
+    r = kl("normal", "normal")
+    mu_p, mu_q = sp.symbols("mu_p mu_q", real=True)
+    sigma_p, sigma_q = pos("sigma_p", "sigma_q")
+    textbook = sp.log(sigma_q / sigma_p) + (sigma_p**2 + (mu_p - mu_q)**2) / (2 * sigma_q**2) - R(1, 2)
+    assert sp.simplify(r.expr - textbook) == 0
+    assert sp.count_ops(r.expr) <= 20
+    for log in r.expr.atoms(sp.log):
+        for power in log.args[0].atoms(sp.Pow):
+            assert power.exp.is_number, log
+
+
+def test_exponential_kl_is_the_textbook_form():
+    rate_p, rate_q = pos("rate_p", "rate_q")
+    assert kl("exponential", "exponential").expr == sp.log(rate_p / rate_q) + rate_q / rate_p - 1
+
+
+def test_entropy_is_textbook_for_normal():
+    sigma = sp.Symbol("sigma", positive=True)
+    r = entropy("normal")
+    assert sp.simplify(r.expr - sp.log(2 * sp.pi * sp.E * sigma**2) / 2) == 0
+    assert [s.name for s in r.symbols] == ["mu", "sigma"]
+
+
+# ------------------------------------------------------------------ cache
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMKL_CACHE_DIR", str(tmp_path))
+    symkl.cache.clear_memory()
+    yield tmp_path
+    symkl.cache.clear_memory()
+
+
+def gamma_kl_textbook():
+    """KL(Gamma(a_p, b_p) || Gamma(a_q, b_q)), shape a and rate b."""
+    ap, bp, aq, bq = pos("shape_p", "rate_p", "shape_q", "rate_q")
+    return ((ap - aq) * sp.polygamma(0, ap) - sp.loggamma(ap) + sp.loggamma(aq) + aq * (sp.log(bp) - sp.log(bq))
+            + ap * (bq - bp) / bp)
+
+
+def _no_derive(*args):
+    raise AssertionError("derived again although a valid cache entry exists")
+
+
+def test_cache_writes_and_serves_a_file(fresh_cache, monkeypatch):
+    r = kl("gamma", "gamma")
+    assert sp.simplify(r.expr - gamma_kl_textbook()) == 0
+    files = list(fresh_cache.glob("*.json"))
+    assert len(files) == 1
+    assert not list(fresh_cache.glob("*.tmp"))
+    symkl.cache.clear_memory()
+    monkeypatch.setattr(symkl.cache, "derive", _no_derive)
+    assert kl("gamma", "gamma").expr == r.expr
+
+
+def _flip_symbol(text):
+    out = text.replace('"shape_p"', '"shape_x"', 1)
+    assert out != text
+    return out
+
+
+def _flip_status(text):
+    out = text.replace('"status": "closed"', '"status": "closec"', 1)
+    assert out != text
+    return out
+
+
+CORRUPTIONS = [
+    ("garbage", lambda text: "\x00garbage{{{"),
+    ("empty", lambda text: ""),
+    ("truncated", lambda text: text[: len(text) // 2]),
+    ("wrong-shape", lambda text: "[1, 2, 3]"),
+    ("flip-symbol", _flip_symbol),
+    ("flip-status", _flip_status),
+]
+
+
+@pytest.mark.parametrize("corrupt", [c for _, c in CORRUPTIONS], ids=[i for i, _ in CORRUPTIONS])
+def test_corrupt_cache_file_is_rederived(fresh_cache, monkeypatch, corrupt):
+    expected = kl("gamma", "gamma").expr
+    path, = fresh_cache.glob("*.json")
+    original = path.read_text()
+    json.loads(original)
+    path.write_text(corrupt(original))
+    symkl.cache.clear_memory()
+    calls = []
+    real_derive = symkl.cache.derive
+    monkeypatch.setattr(symkl.cache, "derive", lambda *a: calls.append(a) or real_derive(*a))
+    r = kl("gamma", "gamma")
+    assert calls, "a corrupted entry was served instead of re-derived"
+    assert r.status == "closed"
+    assert r.expr == expected
+    assert sp.simplify(r.expr - gamma_kl_textbook()) == 0
+    assert path.read_text() == original  # rewritten
+    symkl.cache.clear_memory()
+    monkeypatch.setattr(symkl.cache, "derive", _no_derive)
+    assert kl("gamma", "gamma").expr == expected
+
+
+def test_changed_declaration_changes_the_key(fresh_cache):
+    normal = family("normal")
+    assert dataclasses.replace(normal, _fingerprint=[]).fingerprint() == normal.fingerprint()
+
+    def variance_density(x, mu, var):
+        return -(x - mu)**2 / (2 * var) - sp.log(2 * sp.pi * var) / 2
+
+    changed = dataclasses.replace(normal, log_density=variance_density, _fingerprint=[])
+    assert changed.fingerprint() != normal.fingerprint()
+    symkl.cache.derivation("entropy", normal)
+    symkl.cache.derivation("entropy", changed)
+    assert len(list(fresh_cache.glob("*.json"))) == 2
+
+
+# ------------------------------------------------------------------ the library without the CLI
+
+def test_library_does_not_import_typer():
+    code = "import symkl, sys; symkl.kl('bernoulli(0.7)', 'bernoulli(0.4)'); print('typer' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ}, timeout=120)
+    assert out.stdout.strip() == "False"
