@@ -39,7 +39,7 @@ def main() -> None:
     for workers in (2, 1):
         env = {**os.environ, "SYMKL_CACHE_DIR": tempfile.mkdtemp()}
         rows.append((f"derive the catalog from an empty cache, {workers} process(es)",
-                     timed(symkl + ["catalog", "--workers", str(workers)], env), "<= 20 s"))
+                     timed(symkl + ["catalog", "--workers", str(workers)], env), "<= 20 s" if workers == 2 else ""))
     env = {**os.environ, "SYMKL_CACHE_DIR": tempfile.mkdtemp()}
     timed(symkl + ["kl", "normal", "normal"], env)
     runs = [timed(symkl + ["kl", "normal", "normal"], env) for _ in range(5)]
