@@ -1,0 +1,193 @@
+"""Numeric functions of results: vectorized float64 (numpy, scipy.special) or mpmath at any precision.
+
+A formula right on paper can lose every digit in floats where P is close to Q: log(a/b) and the terms it
+cancels against are both ~1 while KL is ~1e-20. Each c*log(u) with u = 1 on the diagonal is rewritten as
+c*((u - 1) - phi(u - 1)), phi(t) = t - log1p(t) >= 0, and the linear parts are cancelled symbolically; the
+candidate forms are then measured against mpmath at sampled points (general and near-diagonal) and the most
+accurate one is kept, as Herbie does.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+
+import mpmath
+import numpy as np
+import sympy as sp
+from scipy import special
+
+
+
+class phi(sp.Function):
+    """phi(t) = t - log(1 + t): the non-negative, well-conditioned core of log-ratio terms near t = 0."""
+
+    def _eval_rewrite_as_log(self, t, **kwargs):
+        return t - sp.log(1 + t)
+
+    def fdiff(self, argindex=1):
+        t = self.args[0]
+        return t / (1 + t)
+
+
+def phi_numpy(t):
+    """t - log1p(t) in float64: a series for |t| < 0.1 (no cancellation), log1p elsewhere."""
+    t = np.asarray(t, dtype=float)
+    small = np.abs(t) < 0.1
+    ts = np.where(small, t, 0.0)
+    series = ts * ts * sum((-1) ** k * ts ** (k - 2) / k for k in range(2, 18))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        direct = t - np.log1p(np.where(small, 0.0, t))
+    return np.where(small, series, direct)
+
+
+def phi_mpmath(t):
+    return t - mpmath.log1p(t)
+
+
+def _polygamma(n, x):
+    return special.psi(x) if np.all(np.asarray(n) == 0) else special.polygamma(n, x)
+
+
+NUMPY_MODULES = [{"phi": phi_numpy, "loggamma": special.gammaln, "polygamma": _polygamma,
+                  "erf": special.erf, "lowergamma": lambda a, x: special.gammainc(a, x) * special.gamma(a),
+                  "uppergamma": lambda a, x: special.gammaincc(a, x) * special.gamma(a)}, "scipy", "numpy"]
+MPMATH_MODULES = [{"phi": phi_mpmath}, "mpmath"]
+
+
+def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) -> list[sp.Expr]:
+    """Candidate forms of expr with the log terms that vanish on the diagonal written through phi
+    (``identities``, such as p1 + ... + pK = 1, cancel what the linear parts leave)."""
+    if isinstance(expr, sp.Piecewise):
+        branches = [stable_forms(e, symbols, identities) for e, _ in expr.args]
+        return [sp.Piecewise(*[(forms[min(i, len(forms) - 1)], c) for forms, (_, c) in zip(branches, expr.args)])
+                for i in range(max(map(len, branches)))]
+    diagonal = _diagonal(symbols)
+    terms = sp.Add.make_args(expr)
+    logs = [(t, c, lg) for t in terms for c, lg in [t.as_independent(sp.log, as_Add=False)]
+            if isinstance(lg, sp.log) and not c.has(sp.log) and sp.simplify(lg.args[0].subs(diagonal)) == 1]
+    if not logs or not diagonal:
+        return [expr]
+    rest = sp.Add(*[t for t in terms if t not in {t for t, _, _ in logs}])
+    powers = (1, -1, 2, -2) if len(logs) <= 4 else (1, -1)
+    candidates = []
+    for choice in itertools.product(powers, repeat=len(logs)):
+        linear, cores = rest, []
+        for (_, c, lg), k in zip(logs, choice):
+            t = sp.factor(lg.args[0] ** k - 1)
+            linear += c * t / k
+            cores.append(-c / k * phi(t))
+        linear = sp.factor(sp.expand(linear).subs(identities or {}))
+        candidates.append((sp.count_ops(linear), linear, cores))
+    candidates.sort(key=lambda item: item[0])
+    return [expr] + [sp.Add(linear, *cores) for _, linear, cores in candidates[:3]]
+
+
+def _diagonal(symbols) -> dict:
+    """Q's parameters -> P's: the substitution that makes P and Q equal (when the names pair up)."""
+    names = {s.name: s for s in symbols}
+    return {names[n]: names[n[:-2] + "_p"] for n in names if n.endswith("_q") and n[:-2] + "_p" in names}
+
+
+def sample_points(symbols: tuple, domains: dict, rng: random.Random, n: int = 40,
+                  identities: dict | None = None) -> list[tuple]:
+    """Float parameter points: half general, half near the diagonal (Q = P(1 + d), d from 1e-12 to 1e-2);
+    groups bound by an identity (p1 + ... + pK = 1) are normalized."""
+    diagonal = _diagonal(symbols)
+    points = []
+    for i in range(n):
+        values = {s: _draw(domains[s], rng) for s in symbols}
+        _normalize(values, identities)
+        if i % 2 and diagonal:
+            scale = 10 ** rng.uniform(-12, -2)
+            for q, p in diagonal.items():
+                values[q] = values[p] if q.is_integer else values[p] * (1 + scale * rng.uniform(-1, 1))
+            _normalize(values, identities)
+        points.append(tuple(values[s] for s in symbols))
+    return points
+
+
+def _normalize(values: dict, identities: dict | None) -> None:
+    for group in identities or {}:
+        members = [s for s in group.args if s in values]
+        total = sum(values[s] for s in members)
+        for s in members:
+            values[s] /= total
+
+
+def _draw(domain: str, rng: random.Random) -> float:
+    if domain == "posint":
+        return float(rng.randint(1, 20))
+    if domain.startswith("unit"):
+        return rng.uniform(0.05, 0.95)
+    return 10 ** rng.uniform(-1, 1.5) if domain == "positive" else rng.uniform(-5, 5)
+
+
+def relative_errors(candidate, reference, symbols, points) -> list[float]:
+    """|f(x) - truth|/|truth| at each point, truth from the reference expression at 50 digits (mpmath)."""
+    f = sp.lambdify(symbols, candidate, modules=NUMPY_MODULES)
+    truth = sp.lambdify(symbols, reference, modules=MPMATH_MODULES)
+    errors = []
+    with np.errstate(all="ignore"), mpmath.workdps(50):
+        for point in points:
+            exact = truth(*[mpmath.mpf(v) for v in point])
+            got = float(f(*point))
+            if not mpmath.isfinite(exact):
+                errors.append(0.0 if got == float(exact) else np.inf)
+                continue
+            scale = abs(exact) if exact else 1
+            errors.append(float(abs(mpmath.mpf(got) - exact) / scale) if np.isfinite(got) else np.inf)
+    return errors
+
+
+def best_form(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict | None = None,
+              seed: int = 0) -> sp.Expr:
+    """The candidate with the smallest worst relative error at sampled points."""
+    candidates = stable_forms(expr, symbols, identities)
+    if len(candidates) == 1:
+        return expr
+    points = sample_points(symbols, domains, random.Random(seed), identities=identities)
+    scored = [(max(relative_errors(c, expr, symbols, points)), i, c) for i, c in enumerate(candidates)]
+    return min(scored)[2]
+
+
+def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict | None = None,
+                   validate: bool = False):
+    """A vectorized float64 function of ``symbols``: nan where a parameter is outside its domain
+    (or ValueError naming it with validate=True)."""
+    form = best_form(expr, symbols, domains, identities)
+    f = sp.lambdify(symbols, form, modules=NUMPY_MODULES)
+    checks = [(s.name, DOMAIN_CHECKS[domains[s]]) for s in symbols]
+
+    def evaluate(*args):
+        arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
+        bad = np.zeros(arrays[0].shape, dtype=bool) if arrays else False
+        for (name, ok), a in zip(checks, arrays):
+            invalid = ~ok(a)
+            if validate and np.any(invalid):
+                raise ValueError(f"{name} is outside its domain at {np.flatnonzero(invalid)[:5].tolist()}")
+            bad = bad | invalid
+        with np.errstate(all="ignore"):
+            out = np.asarray(f(*arrays), dtype=float) * np.ones(np.shape(bad))
+        return np.where(bad, np.nan, out)
+
+    evaluate.expr = form
+    return evaluate
+
+
+DOMAIN_CHECKS = {
+    "real": np.isfinite, "positive": lambda a: a > 0, "unit": lambda a: (a >= 0) & (a <= 1),
+    "unit_open": lambda a: (a > 0) & (a < 1), "unit_left_open": lambda a: (a > 0) & (a <= 1),
+    "posint": lambda a: (a >= 1) & (a == np.round(a)),
+}
+
+
+def mpmath_function(expr: sp.Expr, symbols: tuple):
+    """A scalar function of ``symbols`` evaluated with mpmath at ``dps`` digits."""
+    f = sp.lambdify(symbols, expr, modules=MPMATH_MODULES)
+
+    def evaluate(*args, dps: int = 50):
+        with mpmath.workdps(dps):
+            return +f(*[mpmath.mpf(a) if not isinstance(a, mpmath.mpf) else a for a in args])
+    return evaluate
+
+
