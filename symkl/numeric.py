@@ -16,6 +16,8 @@ import numpy as np
 import sympy as sp
 from scipy import special
 
+from .budget import OutOfTime, time_budget
+
 
 
 class phi(sp.Function):
@@ -90,7 +92,7 @@ def _diagonal(symbols) -> dict:
 
 def sample_points(symbols: tuple, domains: dict, rng: random.Random, n: int = 40,
                   identities: dict | None = None) -> list[tuple]:
-    """Float parameter points: half general, half near the diagonal (Q = P(1 + d), d from 1e-12 to 1e-2);
+    """Float parameter points: half general, half near the diagonal (Q = P(1 + d), d from 1e-12 to 0.2);
     groups bound by an identity (p1 + ... + pK = 1) are normalized."""
     diagonal = _diagonal(symbols)
     points = []
@@ -98,7 +100,7 @@ def sample_points(symbols: tuple, domains: dict, rng: random.Random, n: int = 40
         values = {s: _draw(domains[s], rng) for s in symbols}
         _normalize(values, identities)
         if i % 2 and diagonal:
-            scale = 10 ** rng.uniform(-12, -2)
+            scale = 10 ** rng.uniform(-12, -0.7)
             for q, p in diagonal.items():
                 values[q] = values[p] if q.is_integer else values[p] * (1 + scale * rng.uniform(-1, 1))
             _normalize(values, identities)
@@ -122,40 +124,105 @@ def _draw(domain: str, rng: random.Random) -> float:
     return 10 ** rng.uniform(-1, 1.5) if domain == "positive" else rng.uniform(-5, 5)
 
 
-def relative_errors(candidate, reference, symbols, points) -> list[float]:
-    """|f(x) - truth|/|truth| at each point, truth from the reference expression at 50 digits (mpmath)."""
-    f = sp.lambdify(symbols, candidate, modules=NUMPY_MODULES)
-    truth = sp.lambdify(symbols, reference, modules=MPMATH_MODULES)
-    errors = []
-    with np.errstate(all="ignore"), mpmath.workdps(50):
-        for point in points:
-            exact = truth(*[mpmath.mpf(v) for v in point])
-            got = float(f(*point))
+def _truth(reference, symbols, points) -> list:
+    """The reference expression at each float point, at 50 digits (mpmath)."""
+    f = sp.lambdify(symbols, reference, modules=MPMATH_MODULES)
+    with mpmath.workdps(50):
+        return [f(*[mpmath.mpf(v) for v in point]) for point in points]
+
+
+def _errors(fn, truth, points) -> list[float]:
+    """|fn(x) - truth|/|truth| at each point (inf where a finite value is missing)."""
+    with np.errstate(all="ignore"):
+        got = np.asarray(fn(*np.array(points, dtype=float).T), dtype=float) * np.ones(len(points))
+    out = []
+    with mpmath.workdps(50):
+        for value, exact in zip(got, truth):
             if not mpmath.isfinite(exact):
-                errors.append(0.0 if got == float(exact) else np.inf)
-                continue
-            scale = abs(exact) if exact else 1
-            errors.append(float(abs(mpmath.mpf(got) - exact) / scale) if np.isfinite(got) else np.inf)
-    return errors
+                out.append(0.0 if value == float(exact) else np.inf)
+            elif not np.isfinite(value):
+                out.append(np.inf)
+            else:
+                out.append(float(abs(mpmath.mpf(value) - exact) / (abs(exact) or 1)))
+    return out
 
 
-def best_form(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict | None = None,
-              seed: int = 0) -> sp.Expr:
-    """The candidate with the smallest worst relative error at sampled points."""
-    candidates = stable_forms(expr, symbols, identities)
-    if len(candidates) == 1:
-        return expr
-    points = sample_points(symbols, domains, random.Random(seed), identities=identities)
-    scored = [(max(relative_errors(c, expr, symbols, points)), i, c) for i, c in enumerate(candidates)]
-    return min(scored)[2]
+def relative_errors(candidate, reference, symbols, points) -> list[float]:
+    """|f(x) - truth|/|truth| at each point (the candidate in float64, the reference at 50 digits)."""
+    return _errors(sp.lambdify(symbols, candidate, modules=NUMPY_MODULES), _truth(reference, symbols, points),
+                   points)
+
+
+def diagonal_series(expr: sp.Expr, symbols: tuple, order: int = 12) -> sp.Expr | None:
+    """The Taylor expansion of expr around Q = P to ``order`` (None where expr is not analytic there):
+    near the diagonal it has no cancellation at all, where every closed form has some."""
+    diagonal = _diagonal(symbols)
+    if not diagonal or expr.has(sp.Abs, sp.Piecewise, sp.Sum, sp.sign):
+        return None
+    t = sp.Dummy("t")
+    step = {q: sp.Dummy(f"d_{q.name}") for q in diagonal}
+    shifted = expr.subs({q: p + t * step[q] for q, p in diagonal.items()})
+    try:
+        with time_budget(10, "the diagonal series"):
+            series = sp.expand(sp.series(shifted, t, 0, order).removeO().subs(t, 1))
+    except (OutOfTime, NotImplementedError, ValueError, TypeError):
+        return None
+    if series.has(sp.Order, sp.nan, sp.zoo):
+        return None
+    return series.subs({d: q - diagonal[q] for q, d in step.items()})
+
+
+def _near_diagonal(symbols, threshold):
+    """A mask function: rows where every Q parameter is within ``threshold`` (relative) of P's."""
+    index = {s: i for i, s in enumerate(symbols)}
+    pairs = [(index[q], index[p]) for q, p in _diagonal(symbols).items()]
+
+    def mask(arrays):
+        near = np.ones(np.shape(arrays[0]), dtype=bool)
+        for qi, pi in pairs:
+            scale = np.abs(arrays[pi]) if symbols[pi].is_positive else np.maximum(np.abs(arrays[pi]), 1.0)
+            near &= np.abs(arrays[qi] - arrays[pi]) <= threshold * scale
+        return near
+    return mask
+
+
+def _hybrid(closed, series, mask):
+    """closed(x) everywhere, series(x) on the rows the mask selects."""
+    def evaluate(*arrays):
+        arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in arrays])
+        with np.errstate(all="ignore"):
+            out = np.array(closed(*arrays), dtype=float) * np.ones(arrays[0].shape)
+            near = mask(arrays)
+            if np.any(near):
+                out[near] = series(*[a[near] for a in arrays])
+        return out
+    return evaluate
+
+
+def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict | None = None, seed: int = 0):
+    """The most accurate float64 function: each stable form alone, or switched to the diagonal series below a
+    threshold, all measured at the same sampled points. Returns (function, form, (series, threshold) or None)."""
+    points = sample_points(symbols, domains, random.Random(seed), n=60, identities=identities)
+    truth = _truth(expr, symbols, points)
+    scored = []
+    for form in stable_forms(expr, symbols, identities):
+        fn = sp.lambdify(symbols, form, modules=NUMPY_MODULES)
+        scored.append((max(_errors(fn, truth, points)), len(scored), fn, form, None))
+    best = min(scored, key=lambda item: item[:2])
+    series = diagonal_series(expr, symbols) if best[0] > 1e-13 else None
+    if series is not None:
+        series_fn = sp.lambdify(symbols, series, modules=NUMPY_MODULES)
+        for threshold in (1e-2, 3e-2, 0.1, 0.2):
+            fn = _hybrid(best[2], series_fn, _near_diagonal(symbols, threshold))
+            scored.append((max(_errors(fn, truth, points)), len(scored), fn, best[3], (series, threshold)))
+    return min(scored, key=lambda item: item[:2])[2:]
 
 
 def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict | None = None,
                    validate: bool = False):
     """A vectorized float64 function of ``symbols``: nan where a parameter is outside its domain
     (or ValueError naming it with validate=True)."""
-    form = best_form(expr, symbols, domains, identities)
-    f = sp.lambdify(symbols, form, modules=NUMPY_MODULES)
+    f, form, switch = best_function(expr, symbols, domains, identities)
     checks = [(s.name, DOMAIN_CHECKS[domains[s]]) for s in symbols]
 
     def evaluate(*args):
@@ -170,7 +237,7 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
             out = np.asarray(f(*arrays), dtype=float) * np.ones(np.shape(bad))
         return np.where(bad, np.nan, out)
 
-    evaluate.expr = form
+    evaluate.expr, evaluate.series = form, switch
     return evaluate
 
 
