@@ -32,14 +32,18 @@ class phi(sp.Function):
 
 
 def phi_numpy(t):
-    """t - log1p(t) in float64: a series for |t| < 0.1 (no cancellation), log1p elsewhere."""
+    """t - log1p(t) in float64: log1p where |t| >= 0.1, else its series t**2*(1/2 - t/3 + ...) by Horner."""
     t = np.asarray(t, dtype=float)
-    small = np.abs(t) < 0.1
-    ts = np.where(small, t, 0.0)
-    series = ts * ts * sum((-1) ** k * ts ** (k - 2) / k for k in range(2, 18))
     with np.errstate(divide="ignore", invalid="ignore"):
-        direct = t - np.log1p(np.where(small, 0.0, t))
-    return np.where(small, series, direct)
+        out = t - np.log1p(t)
+    small = np.abs(t) < 0.1
+    if np.any(small):
+        ts = t[small]
+        acc = np.zeros_like(ts)
+        for k in range(17, 1, -1):
+            acc = 1.0 / k - ts * acc
+        out[small] = ts * ts * acc
+    return out[()] if out.ndim == 0 else out
 
 
 def phi_mpmath(t):
@@ -234,8 +238,10 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
                 raise ValueError(f"{name} is outside its domain at {np.flatnonzero(invalid)[:5].tolist()}")
             bad = bad | invalid
         with np.errstate(all="ignore"):
-            out = np.asarray(f(*arrays), dtype=float) * np.ones(np.shape(bad))
-        return np.where(bad, np.nan, out)
+            out = np.broadcast_to(np.asarray(f(*arrays), dtype=float), np.shape(bad)).copy()
+        if np.any(bad):
+            out[bad] = np.nan
+        return out
 
     evaluate.expr, evaluate.series = form, switch
     return evaluate
