@@ -238,10 +238,9 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
                 raise ValueError(f"{name} is outside its domain at {np.flatnonzero(invalid)[:5].tolist()}")
             bad = bad | invalid
         with np.errstate(all="ignore"):
-            out = np.broadcast_to(np.asarray(f(*arrays), dtype=float), np.shape(bad)).copy()
-        if np.any(bad):
-            out[bad] = np.nan
-        return out
+            out = np.array(np.broadcast_to(np.asarray(f(*arrays), dtype=float), np.shape(bad)))
+        out[np.asarray(bad)] = np.nan
+        return out[()] if out.ndim == 0 else out
 
     evaluate.expr, evaluate.series = form, switch
     return evaluate
