@@ -35,7 +35,7 @@ def phi_numpy(t):
     """t - log1p(t) in float64: log1p where |t| >= 0.1, else its series t**2*(1/2 - t/3 + ...) by Horner."""
     t = np.asarray(t, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = t - np.log1p(t)
+        out = np.array(t - np.log1p(t), dtype=float)
     small = np.abs(t) < 0.1
     if np.any(small):
         ts = t[small]
