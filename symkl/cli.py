@@ -22,6 +22,7 @@ BaseOpt = Annotated[Base, typer.Option("--base", help="log base: e (nats), 2 (bi
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 LatexOpt = Annotated[bool, typer.Option("--latex", help="print the result as LaTeX")]
 StepsOpt = Annotated[bool, typer.Option("--steps", help="print the derivation steps")]
+PythonOpt = Annotated[bool, typer.Option("--python", help="print numpy code for the result")]
 SpecArg = Annotated[str, typer.Argument(help='a distribution: "normal", "normal(0, 1)", "categorical[3]"')]
 
 
@@ -44,9 +45,12 @@ def _run(query, *args):
         _fail(str(err), 2)
 
 
-def _show(result, as_json: bool, latex: bool, steps: bool) -> None:
+def _show(result, as_json: bool, latex: bool, steps: bool, python: bool = False) -> None:
     from .render import text
-    if as_json:
+    if python:
+        from .numeric import python_source
+        typer.echo(_run(python_source, result))
+    elif as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     elif latex:
         typer.echo(result.latex() or result.reason)
@@ -56,10 +60,11 @@ def _show(result, as_json: bool, latex: bool, steps: bool) -> None:
 
 @app.command("kl")
 def kl_command(p: SpecArg, q: SpecArg, base: BaseOpt = Base.e, as_json: JsonOpt = False,
-               latex: LatexOpt = False, steps: StepsOpt = False):
-    """KL(P||Q). Examples: symkl kl normal normal; symkl kl "bernoulli(0.7)" "bernoulli(0.4)" --base 2"""
+               latex: LatexOpt = False, steps: StepsOpt = False, python: PythonOpt = False):
+    """KL(P||Q). Examples: symkl kl normal normal; symkl kl "bernoulli(0.7)" "bernoulli(0.4)" --base 2;
+    symkl kl gamma gamma --python"""
     from .query import kl
-    _show(_run(kl, p, q, base.value), as_json, latex, steps)
+    _show(_run(kl, p, q, base.value), as_json, latex, steps, python)
 
 
 @app.command("entropy")

@@ -263,3 +263,37 @@ def mpmath_function(expr: sp.Expr, symbols: tuple):
     return evaluate
 
 
+
+
+def python_source(result) -> str:
+    """Readable numpy code for a result's numeric form: common subexpressions hoisted, scipy.special names."""
+    from sympy.printing.numpy import SciPyPrinter
+
+    class Printer(SciPyPrinter):
+        def _print_polygamma(self, e):
+            order, x = e.args
+            return f"scipy.special.psi({self._print(x)})" if order == 0 else \
+                f"scipy.special.polygamma({self._print(order)}, {self._print(x)})"
+
+        def _print_loggamma(self, e):
+            return f"scipy.special.gammaln({self._print(e.args[0])})"
+
+        def _print_phi(self, e):
+            return f"phi({self._print(e.args[0])})"
+
+    f = result.numeric()
+    printer = Printer({"fully_qualified_modules": True})
+    replacements, (reduced,) = sp.cse(f.expr, symbols=sp.numbered_symbols("t"))
+    args = ", ".join(s.name for s in result.symbols)
+    lines = ["import numpy", "import scipy.special", "", "",
+             "def phi(t):", '    """t - log1p(t), by its series where |t| < 0.1 (no cancellation)."""',
+             "    t = numpy.asarray(t, dtype=float)", "    out = numpy.array(t - numpy.log1p(t))",
+             "    small = numpy.abs(t) < 0.1", "    ts, acc = t[small], 0.0", "    for k in range(17, 1, -1):",
+             "        acc = 1.0 / k - ts * acc", "    out[small] = ts * ts * acc", "    return out", "", "",
+             f"def {result.quantity}({args}):", f'    """{result.title} in {result.unit}."""']
+    lines += [f"    {sym} = {printer.doprint(e)}" for sym, e in replacements]
+    lines.append(f"    return {printer.doprint(reduced)}")
+    if f.series is not None:
+        lines.append(f"# symkl's own function switches to the Taylor series about Q = P when every parameter of Q is"
+                     f" within {f.series[1]:g} (relative) of P's")
+    return "\n".join(lines)

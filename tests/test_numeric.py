@@ -117,3 +117,19 @@ def test_mpmath_backend_any_precision():
     with mpmath.workdps(60):
         truth = TEXTBOOK[("bernoulli", "bernoulli")](mpmath.mpf(7) / 10, mpmath.mpf(2) / 5)
         assert abs(f(mpmath.mpf(7) / 10, mpmath.mpf(2) / 5, dps=60) - truth) < mpmath.mpf(10) ** -55
+
+
+@pytest.mark.parametrize("pair, args", [(("normal", "normal"), (0.3, 1.2, -0.5, 2.0)),
+                                        (("gamma", "gamma"), (2.0, 1.5, 3.0, 1.0)),
+                                        (("bernoulli", "bernoulli"), (0.7, 0.4))])
+def test_python_code_runs_and_agrees(pair, args):
+    from typer.testing import CliRunner
+
+    from symkl.cli import app
+    out = CliRunner().invoke(app, ["kl", *pair, "--python"])
+    assert out.exit_code == 0, out.output
+    namespace = {}
+    exec(out.output, namespace)  # the generated code is the thing under test
+    with mpmath.workdps(40):
+        truth = TEXTBOOK[pair](*[mpmath.mpf(a) for a in args])
+    assert abs(namespace["kl"](*args) - truth) <= 1e-13 * abs(truth)
