@@ -97,6 +97,23 @@ def prove_command(p: SpecArg, q: SpecArg, as_json: JsonOpt = False):
     raise typer.Exit(0 if proof.proven else 1)
 
 
+@app.command("check")
+def check_command(p: SpecArg, q: Annotated[Optional[str], typer.Argument(help="Q (omit to check H(P) only)")] = None,
+                  points: Annotated[int, typer.Option(help="parameter points per quantity")] = 5,
+                  as_json: JsonOpt = False):
+    """Check H(P), KL and H(P,Q) against 50-digit quadrature or summation of their definitions.
+    Exit 1 if a check failed. Example: symkl check poisson poisson"""
+    from .check import check
+    records = _run(check, p, q, points)
+    if as_json:
+        typer.echo(json.dumps([r.to_json() for r in records], indent=2))
+    else:
+        for r in records:
+            digits = "" if r.digits is None else f", worst {r.digits:.1f} digits"
+            typer.echo(f"{r.quantity:<14} {r.status}{digits} ({len(r.points)} points)")
+    raise typer.Exit(1 if any(r.status == "failed" for r in records) else 0)
+
+
 @app.command("families")
 def families_command(as_json: JsonOpt = False):
     """List the families: names, aliases, parameters in order, supports."""

@@ -1,0 +1,36 @@
+"""check(): closed forms against independent 50-digit quadrature and summation of the definitions."""
+import dataclasses
+
+import pytest
+import sympy as sp
+
+from symkl import cache
+from symkl.check import check
+
+
+@pytest.mark.parametrize("p, q", [("poisson", "poisson"), ("uniform", "gamma"), ("bernoulli", "bernoulli"),
+                                  ("categorical[3]", "poisson"), ("binomial", "binomial")])
+def test_closed_forms_verify_to_40_digits(p, q):
+    for record in check(p, q, n_points=3):
+        assert record.status == "verified", record.to_json()
+        assert record.digits >= 40
+
+
+def test_infinite_kl_is_shown_by_mass_where_q_has_none():
+    records = {r.quantity: r for r in check("normal", "exponential", n_points=2)}
+    assert records["kl"].status == "infinite"
+    assert records["cross_entropy"].status == "infinite"
+
+
+def test_a_wrong_closed_form_fails(monkeypatch):
+    """Perturb the derived KL by 1e-30: the check must notice."""
+    original = cache.derivation
+
+    def perturbed(quantity, fp, fq=None):
+        d = original(quantity, fp, fq)
+        return dataclasses.replace(d, expr=d.expr + sp.Rational(1, 10**30)) if quantity == "kl" else d
+
+    monkeypatch.setattr(cache, "derivation", perturbed)
+    records = {r.quantity: r for r in check("poisson", "poisson", n_points=2)}
+    assert records["kl"].status == "failed"
+    assert records["entropy"].status == "verified"
