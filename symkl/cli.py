@@ -114,6 +114,24 @@ def check_command(p: SpecArg, q: Annotated[Optional[str], typer.Argument(help="Q
     raise typer.Exit(1 if any(r.status == "failed" for r in records) else 0)
 
 
+@app.command("derive")
+def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair and family of the catalog")] = False,
+                   check: Annotated[bool, typer.Option("--check", help="only report stale pages; exit 1 if any")]
+                   = False,
+                   out: Annotated[str, typer.Option(help="the book's folder")] = "derivations"):
+    """Write the formula book: an index matrix and a page per pair and per family. Example: symkl derive --all"""
+    from pathlib import Path
+
+    from .book import write
+    if not all_:
+        _fail("say --all (the whole catalog is the only book there is for now)", 2)
+    stale = write(Path(out), check=check)
+    for rel in stale:
+        typer.echo(f"{'stale' if check else 'wrote'}: {rel}")
+    typer.echo(f"{len(stale)} page(s) {'stale' if check else 'written'}")
+    raise typer.Exit(1 if check and stale else 0)
+
+
 @app.command("families")
 def families_command(as_json: JsonOpt = False):
     """List the families: names, aliases, parameters in order, supports."""
