@@ -36,13 +36,14 @@ def phi_numpy(t):
     t = np.asarray(t, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.array(t - np.log1p(t), dtype=float)
-    small = np.abs(t) < 0.1
-    if np.any(small):
-        ts = t[small]
-        acc = np.zeros_like(ts)
-        for k in range(17, 1, -1):
-            acc = 1.0 / k - ts * acc
-        out[small] = ts * ts * acc
+    small = np.flatnonzero(np.abs(t) < 0.1)
+    if small.size:
+        ts = t.reshape(-1)[small]
+        acc = np.full_like(ts, 1.0 / 17)
+        for k in range(16, 1, -1):
+            acc *= -ts
+            acc += 1.0 / k
+        out.reshape(-1)[small] = ts * ts * acc
     return out[()] if out.ndim == 0 else out
 
 
