@@ -74,11 +74,10 @@ class Result:
     def domains(self) -> dict:
         """Each free symbol's parameter domain (real, positive, unit, posint, ...)."""
         out = {}
-        for inst, suffix in ((self.p, "" if self.q is None else "_p"), (self.q, "_q")):
-            if inst is not None:
-                subs = inst.substitutions(suffix)
-                for param in inst.family.params:
-                    out.setdefault(subs.get(param.symbol(suffix), param.symbol(suffix)), param.domain)
+        for inst, suffix in roles(self.p, self.q):
+            subs = inst.substitutions(suffix)
+            for param in inst.family.params:
+                out.setdefault(subs.get(param.symbol(suffix), param.symbol(suffix)), param.domain)
         return {s: out[s] for s in self.symbols}
 
     def numeric(self, backend: str = "numpy", validate: bool = False):
@@ -95,9 +94,8 @@ class Result:
         if backend != "numpy":
             raise ValueError(f"unknown backend {backend!r}: use numpy or mpmath")
         identities = {}
-        for inst, suffix in ((self.p, "" if self.q is None else "_p"), (self.q, "_q")):
-            if inst is not None:
-                identities.update(inst.family.identities(*inst.family.symbols(suffix)))
+        for inst, suffix in roles(self.p, self.q):
+            identities.update(inst.family.identities(*inst.family.symbols(suffix)))
         return numeric.numpy_function(self.expr, self.symbols, self.domains(), identities, validate)
 
     def decimal(self, dps: int = 20) -> str:
@@ -124,7 +122,7 @@ class Result:
 
 def specialize(d: Derivation, p: Instance, q: Instance | None, base: str = "e") -> Result:
     """Substitute the specs' values into a family-level derivation (0 log 0 = 0), then convert the base."""
-    subs = {**p.substitutions("" if q is None else "_p"), **(q.substitutions("_q") if q else {})}
+    subs = {k: v for inst, suffix in roles(p, q) for k, v in inst.substitutions(suffix).items()}
     expr = None if d.expr is None else substitute(d.expr, subs)
     condition = d.condition.subs(subs) if subs else d.condition
     status, reason = d.status, d.reason
@@ -220,9 +218,13 @@ def _limit(expr: sp.Expr, subs: dict) -> sp.Expr:
 def _ordered_symbols(p: Instance, q: Instance | None) -> tuple[sp.Symbol, ...]:
     """Unbound parameters in the declared order: P's, then Q's (a shared name where it first appears)."""
     order = []
-    for inst, suffix in ((p, "" if q is None else "_p"), (q, "_q")):
-        if inst is not None:
-            subs = inst.substitutions(suffix)
-            order += [s for s in (subs.get(sym, sym) for sym in inst.family.symbols(suffix))
-                      if isinstance(s, sp.Symbol) and s not in order]
+    for inst, suffix in roles(p, q):
+        subs = inst.substitutions(suffix)
+        order += [s for s in (subs.get(sym, sym) for sym in inst.family.symbols(suffix))
+                  if isinstance(s, sp.Symbol) and s not in order]
     return tuple(order)
+
+
+def roles(p: Instance, q: Instance | None) -> list[tuple[Instance, str]]:
+    """(instance, symbol suffix) for P and Q: bare names for a one-distribution result, _p and _q otherwise."""
+    return [(p, "")] if q is None else [(p, "_p"), (q, "_q")]

@@ -51,4 +51,4 @@ def _region(start, end, discrete: bool, below: bool) -> str:
 
 
 def _show(condition: sp.Boolean) -> str:
-    return " and ".join(str(c) for c in sp.And.make_args(condition))
+    return " and ".join(sorted(str(c) for c in sp.And.make_args(condition)))
