@@ -114,11 +114,14 @@ def sample_points(symbols: tuple, domains: dict, rng: random.Random, n: int = 40
 
 
 def _normalize(values: dict, identities: dict | None) -> None:
+    """Make each group bound by an identity (p1 + ... + pK = 1) sum to exactly 1 in float64: multiples of 2**-52
+    below 1 add without rounding, so the last member is 1 minus the others, exactly."""
     for group in identities or {}:
-        members = [s for s in group.args if s in values]
+        members = [s for s in sorted(group.args, key=str) if s in values]
         total = sum(values[s] for s in members)
-        for s in members:
-            values[s] /= total
+        for s in members[:-1]:
+            values[s] = round(values[s] / total * 2.0**52) / 2.0**52
+        values[members[-1]] = 1.0 - sum(values[s] for s in members[:-1])
 
 
 def _draw(domain: str, rng: random.Random) -> float:

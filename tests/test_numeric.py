@@ -133,3 +133,22 @@ def test_python_code_runs_and_agrees(pair, args):
     with mpmath.workdps(40):
         truth = TEXTBOOK[pair](*[mpmath.mpf(a) for a in args])
     assert abs(namespace["kl"](*args) - truth) <= 1e-13 * abs(truth)
+
+
+def test_categorical_near_diagonal():
+    """Probabilities that sum to exactly 1 in float64 (multiples of 2**-52), Q within 1e-12..1e-2 of P."""
+    f = kl("categorical[3]", "categorical[3]").numeric()
+    rng = random.Random(2)
+    worst = 0.0
+    for _ in range(100):
+        raw = [rng.uniform(0.05, 1) for _ in range(3)]
+        p = [round(v / sum(raw) * 2.0**52) / 2.0**52 for v in raw[:2]]
+        p.append(1.0 - p[0] - p[1])
+        d = 10 ** rng.uniform(-12, -2)
+        q = [round(v * (1 + d * rng.uniform(-1, 1)) * 2.0**52) / 2.0**52 for v in p[:2]]
+        q.append(1.0 - q[0] - q[1])
+        with mpmath.workdps(60):
+            P, Q = [mpmath.mpf(v) for v in p], [mpmath.mpf(v) for v in q]
+            truth = mpmath.fsum(a * mpmath.log(a / b) for a, b in zip(P, Q))
+        worst = max(worst, float(abs(f(*p, *q) - truth) / truth))
+    assert worst <= 1e-12, f"worst relative error {worst:.2e}"
