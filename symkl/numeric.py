@@ -31,6 +31,31 @@ class phi(sp.Function):
         return t / (1 + t)
 
 
+class expm1x(sp.Function):
+    """expm1x(a) = exp(a) - 1 - a: the well-conditioned core of exponential terms near a = 0."""
+
+    def _eval_rewrite_as_exp(self, a, **kwargs):
+        return sp.exp(a) - 1 - a
+
+    def fdiff(self, argindex=1):
+        return sp.exp(self.args[0]) - 1
+
+
+def expm1x_numpy(a):
+    """exp(a) - 1 - a in float64: expm1 where |a| >= 0.1, else its series a**2*(1/2 + a/6 + ...) by Horner."""
+    a = np.asarray(a, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.array(np.expm1(a) - a, dtype=float)
+    small = np.flatnonzero(np.abs(a) < 0.1)
+    if small.size:
+        xs = a.reshape(-1)[small]
+        acc = np.full_like(xs, 1.0)
+        for k in range(17, 2, -1):
+            acc = 1.0 + xs * acc / k
+        out.reshape(-1)[small] = xs * xs * acc / 2
+    return out[()] if out.ndim == 0 else out
+
+
 def phi_numpy(t):
     """t - log1p(t) in float64: log1p where |t| >= 0.1, else its series t**2*(1/2 - t/3 + ...) by Horner."""
     t = np.asarray(t, dtype=float)
@@ -55,10 +80,10 @@ def _polygamma(n, x):
     return special.psi(x) if np.all(np.asarray(n) == 0) else special.polygamma(n, x)
 
 
-NUMPY_MODULES = [{"phi": phi_numpy, "loggamma": special.gammaln, "polygamma": _polygamma,
+NUMPY_MODULES = [{"phi": phi_numpy, "expm1x": expm1x_numpy, "loggamma": special.gammaln, "polygamma": _polygamma,
                   "erf": special.erf, "lowergamma": lambda a, x: special.gammainc(a, x) * special.gamma(a),
                   "uppergamma": lambda a, x: special.gammaincc(a, x) * special.gamma(a)}, "scipy", "numpy"]
-MPMATH_MODULES = [{"phi": phi_mpmath}, "mpmath"]
+MPMATH_MODULES = [{"phi": phi_mpmath, "expm1x": lambda a: mpmath.expm1(a) - a}, "mpmath"]
 
 
 def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) -> list[sp.Expr]:
@@ -83,10 +108,18 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
             t = sp.factor(lg.args[0] ** k - 1)
             linear += c * t / k
             cores.append(-c / k * phi(t))
-        linear = sp.factor(sp.expand(linear).subs(identities or {}))
+        linear = sp.factor(_split_exponentials(sp.expand(linear), diagonal).subs(identities or {}))
         candidates.append((sp.count_ops(linear), linear, cores))
     candidates.sort(key=lambda item: item[0])
     return [expr] + [sp.Add(linear, *cores) for _, linear, cores in candidates[:3]]
+
+
+def _split_exponentials(expr: sp.Expr, diagonal: dict) -> sp.Expr:
+    """exp(a) -> 1 + a + expm1x(a) where a vanishes on the diagonal, so that the 1 + a parts cancel exactly."""
+    vanishing = [e for e in expr.atoms(sp.exp) if sp.simplify(e.args[0].subs(diagonal)) == 0]
+    if not vanishing:
+        return expr
+    return sp.expand(expr.xreplace({e: 1 + e.args[0] + expm1x(e.args[0]) for e in vanishing}))
 
 
 def _diagonal(symbols) -> dict:

@@ -18,6 +18,8 @@ TEXTBOOK = {
     ("poisson", "poisson"): lambda a, b: a * mpmath.log(a / b) - a + b,
     ("bernoulli", "bernoulli"): lambda p, q: p * mpmath.log(p / q) + (1 - p) * mpmath.log((1 - p) / (1 - q)),
     ("geometric", "geometric"): lambda p, q: mpmath.log(p / q) + (1 - p) / p * mpmath.log((1 - p) / (1 - q)),
+    ("laplace", "laplace"): lambda m1, b1, m2, b2: (mpmath.log(b2 / b1) + abs(m1 - m2) / b2
+                                                   + b1 / b2 * mpmath.exp(-abs(m1 - m2) / b1) - 1),
     ("gamma", "gamma"): lambda ap, bp, aq, bq: ((ap - aq) * mpmath.digamma(ap) - mpmath.loggamma(ap)
                                                + mpmath.loggamma(aq) + aq * (mpmath.log(bp) - mpmath.log(bq))
                                                + ap * (bq - bp) / bp),
@@ -34,7 +36,7 @@ def points(pair, rng, n=200):
     for i in range(n):
         if pair[0] in ("gamma", "beta"):
             p = [10 ** rng.uniform(-1, 1.5), 10 ** rng.uniform(-1, 1.5)]
-        elif pair[0] in ("normal", "lognormal"):
+        elif pair[0] in ("normal", "lognormal", "laplace"):
             p = [rng.uniform(-5, 5), 10 ** rng.uniform(-3, 3)]
         elif pair[0] in ("bernoulli", "geometric"):
             p = [rng.uniform(0.01, 0.99)]  # boundary probabilities (1e-12, 1 - 1e-12) are not yet at 1e-12
