@@ -1,10 +1,13 @@
 """E_P[f(X)]: expand f into terms, take each term's expectation from P's declaration, never per pair.
 
-The rules, in order of preference (each per family): the exponential-family route E[T] = grad A; generating
-functions (E[X^k e^(cX)] from the MGF, E[X^a log(X)^m] from the Mellin transform E[X^t]); integration over
-the standardized density for |X - c| (kinks split, symmetric cases folded into Abs); direct summation over a
-finite support; integration or summation over the support within a time budget; an unevaluated series for a
-discrete expectation that has no closed form (it stays exact, and cancels between the two sides of a proof).
+The rules, in order of preference (each per family): direct summation over a small finite support; the
+exponential-family route (moments of sufficient statistics from the log-partition); generating functions
+(E[X^k e^(cX)] from the MGF, E[X^a log(X)^m] from the Mellin transform E[X^t]); a declared transformation
+X = g(Y) (E[h(g(Y))] under the base family); integration over the standardized density for |m(X) - c| (kinks
+split, mirror-image cases folded into Abs); integration over the support within a time budget; for a discrete
+family, summation, kept as an exact unevaluated series when it has no closed form (it cancels between the two
+sides of a proof). The generating functions are used inside their domains only: the catalog's terms need
+nonnegative moments and t near 0.
 """
 from __future__ import annotations
 
