@@ -132,6 +132,60 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
     raise typer.Exit(1 if check and stale else 0)
 
 
+verify_app = typer.Typer(no_args_is_help=True, help="Judge a claimed formula or number: exit 0 equivalent, "
+                                                    "1 wrong, 2 bad input.")
+app.add_typer(verify_app, name="verify")
+WhereOpt = Annotated[Optional[list[str]], typer.Option("--where", help='define a name used in EXPR: "lv = log(sigma_p**2)"')]
+ClaimArg = Annotated[str, typer.Argument(help="the claimed formula in the printed parameter names, or a number")]
+
+
+def _verdict(result, claim: str, where, swapped, as_json: bool) -> None:
+    from .parse import ParseError
+    from .verify import verify
+    try:
+        verdict = _run(verify, result, claim, where or [], swapped)
+    except ParseError as err:
+        _fail(str(err), 2)
+    if as_json:
+        typer.echo(json.dumps(verdict.to_json(), indent=2))
+    else:
+        typer.echo(f"{verdict.status} ({verdict.how})")
+        if verdict.point:
+            typer.echo("at " + ", ".join(f"{k} = {v}" for k, v in verdict.point.items()))
+        if verdict.truth:
+            typer.echo(f"derived: {verdict.truth}\nclaimed: {verdict.claimed}")
+        if verdict.diagnosis:
+            typer.echo(f"diagnosis: {verdict.diagnosis}")
+    raise typer.Exit(0 if verdict.equivalent else 1)
+
+
+@verify_app.command("kl", context_settings={"ignore_unknown_options": True})
+def verify_kl(p: SpecArg, q: SpecArg, claim: ClaimArg, base: BaseOpt = Base.e, where: WhereOpt = None,
+              as_json: JsonOpt = False):
+    """Is EXPR equal to KL(P||Q)? Examples: symkl verify kl "bernoulli(0.7)" "bernoulli(0.4)" 0.1838;
+    symkl verify kl normal "normal(0, 1)" "-(1 + lv - mu_p**2 - exp(lv))/2" --where "lv = log(sigma_p**2)" """
+    from .query import kl
+    result = _run(kl, p, q, base.value)
+    swapped = _run(kl, q, p, base.value) if result.p.family is result.q.family else None
+    _verdict(result, claim, where, swapped, as_json)
+
+
+@verify_app.command("entropy", context_settings={"ignore_unknown_options": True})
+def verify_entropy(p: SpecArg, claim: ClaimArg, base: BaseOpt = Base.e, where: WhereOpt = None,
+                   as_json: JsonOpt = False):
+    """Is EXPR equal to H(P)? Example: symkl verify entropy exponential "1 - log(rate)" """
+    from .query import entropy
+    _verdict(_run(entropy, p, base.value), claim, where, None, as_json)
+
+
+@verify_app.command("cross-entropy", context_settings={"ignore_unknown_options": True})
+def verify_cross_entropy(p: SpecArg, q: SpecArg, claim: ClaimArg, base: BaseOpt = Base.e, where: WhereOpt = None,
+                         as_json: JsonOpt = False):
+    """Is EXPR equal to H(P, Q)?"""
+    from .query import cross_entropy
+    _verdict(_run(cross_entropy, p, q, base.value), claim, where, None, as_json)
+
+
 @app.command("families")
 def families_command(as_json: JsonOpt = False):
     """List the families: names, aliases, parameters in order, supports."""
