@@ -1,7 +1,6 @@
 """Result: a derived quantity for two (or one) specs, specialized to their values, in nats or another base."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import mpmath
