@@ -135,7 +135,8 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
 verify_app = typer.Typer(no_args_is_help=True, help="Judge a claimed formula or number: exit 0 equivalent, "
                                                     "1 wrong, 2 bad input.")
 app.add_typer(verify_app, name="verify")
-WhereOpt = Annotated[Optional[list[str]], typer.Option("--where", help='define a name used in EXPR: "lv = log(sigma_p**2)"')]
+WhereOpt = Annotated[Optional[list[str]],
+                     typer.Option("--where", help='define a name used in EXPR: "lv = log(sigma_p**2)"')]
 ClaimArg = Annotated[str, typer.Argument(help="the claimed formula in the printed parameter names, or a number")]
 
 

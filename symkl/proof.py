@@ -74,7 +74,8 @@ def _kl_route_a(ip: Instance, iq: Instance) -> tuple[sp.Expr | None, str]:
             bregman = A(eq) - A(ep) - sum((b - a) * g for a, b, g in zip(ep, eq, grad))
             bregman = readable(bregman)
             if not bregman.has(sp.nan, sp.zoo):  # else a value on the boundary (p = 0 or 1): eta is infinite
-                return bregman, "Bregman divergence of the log-partition: A(eta_q) - A(eta_p) - (eta_q - eta_p).grad A(eta_p)"
+                return bregman, ("Bregman divergence of the log-partition: "
+                                 "A(eta_q) - A(eta_p) - (eta_q - eta_p).grad A(eta_p)")
     r = specialize(cache.derivation("kl", ip.family, iq.family), ip, iq)
     return r.expr, "E_P[log p(X) - log q(X)], the log-ratio simplified before the expectation"
 

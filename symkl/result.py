@@ -39,7 +39,8 @@ class Result:
     @property
     def title(self) -> str:
         names = f"{self.p.label}||{self.q.label}" if self.q else self.p.label
-        return f"{TITLES[self.quantity].split('(')[0]}({names.replace('||', ', ') if self.quantity == 'cross_entropy' else names})"
+        shown = names.replace("||", ", ") if self.quantity == "cross_entropy" else names
+        return f"{TITLES[self.quantity].split('(')[0]}({shown})"
 
     def value(self, dps: int = 50):
         """The value as an mpmath number at ``dps`` digits (mpmath.inf when infinite)."""

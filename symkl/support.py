@@ -36,7 +36,8 @@ def containment(fp: Family, p_params: tuple, fq: Family, q_params: tuple) -> Con
     failing = [text for c, text in checks if c is not sp.true]
     if condition is sp.true:
         return Containment(sp.true, "")
-    verb = "has no mass on" if condition is sp.false else "finite only when " + _show(condition) + "; otherwise it has no mass on"
+    verb = ("has no mass on" if condition is sp.false
+            else f"finite only when {_show(condition)}; otherwise it has no mass on")
     return Containment(condition, f"{Q} {verb} {' and '.join(failing)} where {P} has")
 
 
