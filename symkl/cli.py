@@ -179,12 +179,38 @@ def verify_entropy(p: SpecArg, claim: ClaimArg, base: BaseOpt = Base.e, where: W
     _verdict(_run(entropy, p, base.value), claim, where, None, as_json)
 
 
+@verify_app.command("expectation", context_settings={"ignore_unknown_options": True})
+def verify_expectation(p: SpecArg, f: Annotated[str, typer.Argument(help="f(x), in x and the parameter names")],
+                       claim: ClaimArg, where: WhereOpt = None, as_json: JsonOpt = False):
+    """Is EXPR equal to E_P[f(X)]? Example: symkl verify expectation gamma "x*log(x)" "shape/rate*(digamma(shape + 1) - log(rate))" """
+    from .query import expectation
+    _verdict(_run_parsed(expectation, p, f), claim, where, None, as_json)
+
+
 @verify_app.command("cross-entropy", context_settings={"ignore_unknown_options": True})
 def verify_cross_entropy(p: SpecArg, q: SpecArg, claim: ClaimArg, base: BaseOpt = Base.e, where: WhereOpt = None,
                          as_json: JsonOpt = False):
     """Is EXPR equal to H(P, Q)?"""
     from .query import cross_entropy
     _verdict(_run(cross_entropy, p, q, base.value), claim, where, None, as_json)
+
+
+@app.command("expect")
+def expect_command(p: SpecArg, f: Annotated[str, typer.Argument(help="f(x), in x and the parameter names")],
+                   as_json: JsonOpt = False, latex: LatexOpt = False, steps: StepsOpt = False):
+    """E_P[f(X)], derived. Examples: symkl expect gamma "x*log(x)"; symkl expect "normal(0, 1)" "x**4" """
+    from .query import expectation
+    _show(_run_parsed(expectation, p, f), as_json, latex, steps)
+
+
+def _run_parsed(query, *args):
+    """_run, with a parse error in the user's formula reported as bad input."""
+    from .expectation import NoClosedForm
+    from .parse import ParseError
+    try:
+        return _run(query, *args)
+    except (ParseError, NoClosedForm) as err:
+        _fail(str(err), 2)
 
 
 @app.command("families")

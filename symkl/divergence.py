@@ -15,7 +15,7 @@ from .simplify import readable
 from .support import bounds, containment
 
 QUANTITIES = ("kl", "entropy", "cross_entropy")
-TITLES = {"kl": "KL(P||Q)", "entropy": "H(P)", "cross_entropy": "H(P, Q)"}
+TITLES = {"kl": "KL(P||Q)", "entropy": "H(P)", "cross_entropy": "H(P, Q)", "expectation": "E(P)"}
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from . import cache
+from .divergence import Derivation
 from .result import BASES, Result, specialize
+from .simplify import readable
 from .spec import check_shared_names, instance
 
 
@@ -19,6 +21,26 @@ def cross_entropy(p, q, base="e") -> Result:
 def entropy(p, base="e") -> Result:
     """H(P) = -E_P[log p(X)] for a spec, e.g. ``entropy("gamma(2, 1)")``."""
     return _query("entropy", p, None, base)
+
+
+def expectation(p, f: str) -> Result:
+    """E_P[f(X)] for a spec and a formula in x and the family's parameter names: ``expectation("gamma", "x*log(x)")``.
+
+    The formula is user text: it goes through the safe parser only.
+    """
+    import sympy as sp
+
+    from .divergence import variable_for
+    from .expectation import Step, expect
+    from .parse import parse_expression
+    ip = instance(p)
+    fam, params = ip.family, ip.family.symbols()
+    x = variable_for(fam)
+    f_expr = parse_expression(f, {"x": x, **{s.name: s for s in params}})
+    value, steps = expect(fam, params, f_expr, x)
+    d = Derivation("expectation", fam.label, None, readable(value), sp.true, "", "closed",
+                   (Step(f"f(x) = {f_expr}"), *steps))
+    return specialize(d, ip, None)
 
 
 def unit_base(base) -> str:

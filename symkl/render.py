@@ -12,7 +12,8 @@ def _pretty(expr) -> str:
 
 def text(result, steps: bool = False) -> str:
     """The title, the formula, when it holds, and the value when every parameter is given."""
-    lines = [f"{result.title}  [{result.unit}]"]
+    unit = "" if result.quantity == "expectation" else f" {result.unit}"
+    lines = [f"{result.title}  [{unit.strip()}]" if unit else result.title]
     if steps:
         lines += ["", "Derivation:"] + [step_line(s) for s in result.steps] + [""]
     if result.expr is None:
@@ -26,7 +27,7 @@ def text(result, steps: bool = False) -> str:
     if result.symbols:
         lines.append("parameters: " + ", ".join(s.name for s in result.symbols))
     if not result.expr.free_symbols and not result.expr.is_infinite:
-        lines.append(f"= {result.decimal(20)} {result.unit}")
+        lines.append(f"= {result.decimal(20)}{unit}")
     return "\n".join(lines)
 
 

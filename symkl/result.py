@@ -38,6 +38,8 @@ class Result:
 
     @property
     def title(self) -> str:
+        if self.quantity == "expectation":
+            return f"E[f(X)], X ~ {self.p.label}"
         names = f"{self.p.label}||{self.q.label}" if self.q else self.p.label
         shown = names.replace("||", ", ") if self.quantity == "cross_entropy" else names
         return f"{TITLES[self.quantity].split('(')[0]}({shown})"

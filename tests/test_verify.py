@@ -1,5 +1,6 @@
 """symkl verify: claimed formulas and numbers judged against the derived result, with diagnoses."""
 import pytest
+import sympy as sp
 from typer.testing import CliRunner
 
 from symkl.cli import app
@@ -25,6 +26,10 @@ CASES = [
     (["entropy", "normal", "log(sigma) + 1/2 + log(2*pi)/2"], 0, "EQUIVALENT"),
     (["cross-entropy", "exponential", "gamma", "shape_q*log(rate_p/rate_q) + EulerGamma*shape_q + loggamma(shape_q)"
       " + rate_q/rate_p - log(rate_p) - EulerGamma"], 0, "EQUIVALENT"),
+    (["expectation", "gamma", "x*log(x)", "shape/rate*(digamma(shape) - log(rate))"], 1, "WRONG"),
+    (["expectation", "gamma", "x*log(x)", "shape/rate*(digamma(shape + 1) - log(rate))"], 0, "EQUIVALENT"),
+    (["expectation", "normal", "x**2", "mu**2 + sigma**2"], 0, "EQUIVALENT"),
+    (["expectation", "gamma", "foo(x)", "1"], 2, "not allowed"),
     (["kl", "normal", "normal", "foo + 1"], 2, "unknown name 'foo'"),
     (["kl", "normal", "normal", "__import__('os')"], 2, "error"),
     (["kl", "normal", "normal", "mu_p", "--where", "x"], 2, "--where needs the form"),
@@ -37,3 +42,11 @@ def test_verify(args, code, text):
     assert result.exit_code == code, result.output
     assert text in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("spec, f, expected", [
+    ("normal(0, 1)", "x**4", 3), ("poisson(3)", "x**2", 12), ("exponential(2)", "x**3", sp.Rational(3, 4)),
+    ("beta(2, 3)", "x", sp.Rational(2, 5)), ("bernoulli(0.3)", "x**5", sp.Rational(3, 10))])
+def test_expect_gives_known_moments(spec, f, expected):
+    from symkl.query import expectation
+    assert sp.simplify(expectation(spec, f).expr - expected) == 0
