@@ -1,4 +1,9 @@
-"""Time budgets for symbolic steps that can run long: running out is an ``OutOfTime`` error, never a hang."""
+"""Time budgets for symbolic steps that can run long: running out is an ``OutOfTime`` error, never a hang.
+
+Budgets nest (a query's budget around an integration's): an inner budget never extends an outer one, and when
+the outer one runs out inside an inner step, the error reaches the outer caller instead of being taken for the
+inner step's own failure (which would, for instance, cache "no closed form" for a pair that has one).
+"""
 from __future__ import annotations
 
 import contextlib
@@ -6,35 +11,59 @@ import signal
 import threading
 import time
 
+_DEADLINES: list[tuple[float, str, float]] = []
+
 
 class OutOfTime(Exception):
-    """A symbolic step used up its time budget."""
+    """A symbolic step used up its time budget; ``depth`` says which of the nested budgets (0 = outermost)."""
+
+    def __init__(self, message: str, depth: int = 0):
+        super().__init__(message)
+        self.depth = depth
+
+
+def _on_alarm(signum, frame):
+    now = time.monotonic()
+    for depth, (deadline, what, seconds) in enumerate(_DEADLINES):
+        if now >= deadline - 1e-3:
+            raise OutOfTime(f"{what} ran out of its {seconds:g} s time budget", depth)
+    _arm()
+
+
+def _arm() -> None:
+    if _DEADLINES:
+        remaining = min(d for d, _, _ in _DEADLINES) - time.monotonic()
+        signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-3))
 
 
 @contextlib.contextmanager
 def time_budget(seconds: float, what: str = "this step"):
-    """Raise OutOfTime inside the block after ``seconds`` (main thread; elsewhere the block runs unbounded).
-
-    Budgets nest: an inner budget never extends an outer one.
-    """
+    """Raise OutOfTime inside the block after ``seconds`` (main thread; elsewhere the block runs unbounded)."""
     if threading.current_thread() is not threading.main_thread() or seconds <= 0:
         yield
         return
-    deadline = time.monotonic() + seconds
-    outer = signal.getitimer(signal.ITIMER_REAL)[0]
-    outer_deadline = time.monotonic() + outer if outer > 0 else None
-
-    def on_alarm(signum, frame):
-        raise OutOfTime(f"{what} ran out of its {seconds:g} s time budget")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm) if outer_deadline is None else None
-    limit = min(deadline, outer_deadline) if outer_deadline else deadline
-    signal.setitimer(signal.ITIMER_REAL, max(limit - time.monotonic(), 1e-3))
+    outermost = not _DEADLINES
+    previous = signal.signal(signal.SIGALRM, _on_alarm) if outermost else None
+    _DEADLINES.append((time.monotonic() + seconds, what, seconds))
+    _arm()
     try:
         yield
     finally:
-        if outer_deadline is None:
+        _DEADLINES.pop()
+        if outermost:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
         else:
-            signal.setitimer(signal.ITIMER_REAL, max(outer_deadline - time.monotonic(), 1e-3))
+            _arm()
+
+
+def attempt(seconds: float, what: str, step):
+    """step() within its own budget: None when that budget runs out; an outer budget running out propagates."""
+    depth = len(_DEADLINES)
+    try:
+        with time_budget(seconds, what):
+            return step()
+    except OutOfTime as err:
+        if err.depth < depth:
+            raise
+        return None

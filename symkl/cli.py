@@ -26,6 +26,15 @@ PythonOpt = Annotated[bool, typer.Option("--python", help="print numpy code for 
 SpecArg = Annotated[str, typer.Argument(help='a distribution: "normal", "normal(0, 1)", "categorical[3]"')]
 
 
+_SETTINGS = {"timeout": 30.0}
+
+
+@app.callback()
+def options(timeout: Annotated[float, typer.Option(help="seconds a query may take before exit 3")] = 30.0):
+    """Derive and verify KL divergence, entropy and cross-entropy between distributions."""
+    _SETTINGS["timeout"] = timeout
+
+
 def _fail(message: str, code: int) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -33,10 +42,11 @@ def _fail(message: str, code: int) -> None:
 
 def _run(query, *args):
     """Run a library call, turning the errors a user can cause into messages and exit codes."""
-    from .budget import OutOfTime
+    from .budget import OutOfTime, time_budget
     from .family import FamilyError
     try:
-        return query(*args)
+        with time_budget(_SETTINGS["timeout"], "this query (raise --timeout to allow more)"):
+            return query(*args)
     except FamilyError as err:
         _fail(str(err), 2)
     except OutOfTime as err:
@@ -182,7 +192,8 @@ def verify_entropy(p: SpecArg, claim: ClaimArg, base: BaseOpt = Base.e, where: W
 @verify_app.command("expectation", context_settings={"ignore_unknown_options": True})
 def verify_expectation(p: SpecArg, f: Annotated[str, typer.Argument(help="f(x), in x and the parameter names")],
                        claim: ClaimArg, where: WhereOpt = None, as_json: JsonOpt = False):
-    """Is EXPR equal to E_P[f(X)]? Example: symkl verify expectation gamma "x*log(x)" "shape/rate*(digamma(shape + 1) - log(rate))" """
+    """Is EXPR equal to E_P[f(X)]?
+    Example: symkl verify expectation gamma "x*log(x)" "shape/rate*(digamma(shape + 1) - log(rate))" """
     from .query import expectation
     _verdict(_run_parsed(expectation, p, f), claim, where, None, as_json)
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .budget import OutOfTime, time_budget
+from .budget import attempt
 from .family import Family
 from .support import bounds
 
@@ -234,11 +234,11 @@ def _integrate_abs(fam, std_params, z, d, inner):
     for low_edge, high_edge in zip(edges, edges[1:]):
         order = edges[:edges.index(high_edge)] + [d] + edges[edges.index(high_edge):]
         try:
-            with time_budget(INTEGRATION_SECONDS, "integration"):
-                value = sum(_integrate_piece(density * sp.Abs(inner), z, order, i) for i in range(len(order) - 1))
-        except (OutOfTime, NotImplementedError, ValueError, TypeError):
+            value = attempt(INTEGRATION_SECONDS, "integration", lambda: sum(
+                _integrate_piece(density * sp.Abs(inner), z, order, i) for i in range(len(order) - 1)))
+        except (NotImplementedError, ValueError, TypeError):
             return None
-        if value.has(sp.Integral, sp.nan, sp.zoo):
+        if value is None or value.has(sp.Integral, sp.nan, sp.zoo):
             return None
         cases.append((sp.expand(sp.simplify(value).rewrite(sp.erf)), low_edge, high_edge))
     return _fold_symmetric(cases, d)
@@ -272,11 +272,11 @@ def _by_integral(fam, params, h, x):
     support = fam.support(*params)
     density = fam.density(x, *params)
     try:
-        with time_budget(INTEGRATION_SECONDS, "integration"):
-            value = sp.integrate(sp.expand(density * h), (x, support.inf, support.sup), conds="none")
-    except (OutOfTime, NotImplementedError, ValueError, TypeError):
+        value = attempt(INTEGRATION_SECONDS, "integration",
+                        lambda: sp.integrate(sp.expand(density * h), (x, support.inf, support.sup), conds="none"))
+    except (NotImplementedError, ValueError, TypeError):
         return None
-    if value.has(sp.Integral) or value.has(sp.nan) or value.has(sp.zoo):
+    if value is None or value.has(sp.Integral, sp.nan, sp.zoo):
         return None
     return sp.expand(value), f"integration over {support}"
 
@@ -289,11 +289,10 @@ def _by_series(fam, params, h, x):
     k = sp.Symbol("k", integer=True, nonnegative=True)
     series = sp.Sum(fam.density(k, *params) * h.subs(x, k), (k, support.inf, support.sup))
     try:
-        with time_budget(INTEGRATION_SECONDS, "summation"):
-            value = series.doit()
-        if not value.has(sp.Sum) and not value.has(sp.nan):
+        value = attempt(INTEGRATION_SECONDS, "summation", series.doit)
+        if value is not None and not value.has(sp.Sum, sp.nan):
             return sp.simplify(value), f"summation over {support}"
-    except (OutOfTime, NotImplementedError, ValueError, TypeError):
+    except (NotImplementedError, ValueError, TypeError):
         pass
     return series, "no closed form: kept as an exact series"
 

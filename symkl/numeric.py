@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 from scipy import special
 
-from .budget import OutOfTime, time_budget
+from .budget import attempt
 
 
 
@@ -204,11 +204,11 @@ def diagonal_series(expr: sp.Expr, symbols: tuple, order: int = 12) -> sp.Expr |
     step = {q: sp.Dummy(f"d_{q.name}") for q in diagonal}
     shifted = expr.subs({q: p + t * step[q] for q, p in diagonal.items()})
     try:
-        with time_budget(10, "the diagonal series"):
-            series = sp.expand(sp.series(shifted, t, 0, order).removeO().subs(t, 1))
-    except (OutOfTime, NotImplementedError, ValueError, TypeError):
+        series = attempt(10, "the diagonal series",
+                         lambda: sp.expand(sp.series(shifted, t, 0, order).removeO().subs(t, 1)))
+    except (NotImplementedError, ValueError, TypeError):
         return None
-    if series.has(sp.Order, sp.nan, sp.zoo):
+    if series is None or series.has(sp.Order, sp.nan, sp.zoo):
         return None
     return series.subs({d: q - diagonal[q] for q, d in step.items()})
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from .budget import OutOfTime, time_budget
+from .budget import attempt
 from .divergence import TITLES, Derivation, derive_at_points, mass_points
 from .support import bounds
 from .expectation import Step
@@ -205,11 +205,10 @@ def _limit(expr: sp.Expr, subs: dict) -> sp.Expr:
             continue
         for side in ("-", "+"):
             try:
-                with time_budget(10, "a limit at the boundary"):
-                    candidate = sp.limit(out, sym, val, side)
-            except (OutOfTime, NotImplementedError, ValueError):
+                candidate = attempt(10, "a limit at the boundary", lambda: sp.limit(out, sym, val, side))
+            except (NotImplementedError, ValueError):
                 continue
-            if candidate.is_real is not False and not candidate.has(sp.nan, sp.zoo, sp.Limit):
+            if candidate is not None and candidate.is_real is not False and not candidate.has(sp.nan, sp.zoo, sp.Limit):
                 out = candidate
                 break
         else:
