@@ -23,6 +23,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 LatexOpt = Annotated[bool, typer.Option("--latex", help="print the result as LaTeX")]
 StepsOpt = Annotated[bool, typer.Option("--steps", help="print the derivation steps")]
 PythonOpt = Annotated[bool, typer.Option("--python", help="print numpy code for the result")]
+MarkdownOpt = Annotated[bool, typer.Option("--markdown", help="print a Markdown block with display LaTeX")]
 SpecArg = Annotated[str, typer.Argument(help='a distribution: "normal", "normal(0, 1)", "categorical[3]"')]
 
 
@@ -55,9 +56,11 @@ def _run(query, *args):
         _fail(str(err), 2)
 
 
-def _show(result, as_json: bool, latex: bool, steps: bool, python: bool = False) -> None:
-    from .render import text
-    if python:
+def _show(result, as_json: bool, latex: bool, steps: bool, python: bool = False, md: bool = False) -> None:
+    from .render import markdown, text
+    if md:
+        typer.echo(markdown(result, steps))
+    elif python:
         from .numeric import python_source
         typer.echo(_run(python_source, result))
     elif as_json:
@@ -70,27 +73,30 @@ def _show(result, as_json: bool, latex: bool, steps: bool, python: bool = False)
 
 @app.command("kl")
 def kl_command(p: SpecArg, q: SpecArg, base: BaseOpt = Base.e, as_json: JsonOpt = False,
-               latex: LatexOpt = False, steps: StepsOpt = False, python: PythonOpt = False):
+               latex: LatexOpt = False, steps: StepsOpt = False, python: PythonOpt = False,
+               md: MarkdownOpt = False):
     """KL(P||Q). Examples: symkl kl normal normal; symkl kl "bernoulli(0.7)" "bernoulli(0.4)" --base 2;
     symkl kl gamma gamma --python"""
     from .query import kl
-    _show(_run(kl, p, q, base.value), as_json, latex, steps, python)
+    _show(_run(kl, p, q, base.value), as_json, latex, steps, python, md)
 
 
 @app.command("entropy")
 def entropy_command(p: SpecArg, base: BaseOpt = Base.e, as_json: JsonOpt = False,
-                    latex: LatexOpt = False, steps: StepsOpt = False):
+                    latex: LatexOpt = False, steps: StepsOpt = False, python: PythonOpt = False,
+                    md: MarkdownOpt = False):
     """H(P). Examples: symkl entropy gamma; symkl entropy "poisson(3)" """
     from .query import entropy
-    _show(_run(entropy, p, base.value), as_json, latex, steps)
+    _show(_run(entropy, p, base.value), as_json, latex, steps, python, md)
 
 
 @app.command("cross-entropy")
 def cross_entropy_command(p: SpecArg, q: SpecArg, base: BaseOpt = Base.e, as_json: JsonOpt = False,
-                          latex: LatexOpt = False, steps: StepsOpt = False):
+                          latex: LatexOpt = False, steps: StepsOpt = False, python: PythonOpt = False,
+                          md: MarkdownOpt = False):
     """H(P, Q) = -E_P[log q(X)]. Example: symkl cross-entropy exponential gamma"""
     from .query import cross_entropy
-    _show(_run(cross_entropy, p, q, base.value), as_json, latex, steps)
+    _show(_run(cross_entropy, p, q, base.value), as_json, latex, steps, python, md)
 
 
 @app.command("prove")

@@ -31,6 +31,19 @@ def text(result, steps: bool = False) -> str:
     return "\n".join(lines)
 
 
+def markdown(result, steps: bool = False) -> str:
+    """A Markdown block: the title, the result as display LaTeX ($$ ... $$), when it holds, the steps."""
+    lines = [f"### {result.title} ({result.unit})", ""]
+    lines.append(f"$$\n{result.latex()}\n$$" if result.expr is not None else f"No closed form found: {result.reason}")
+    if result.reason:
+        lines += ["", f"- {result.reason}"]
+    if result.symbols:
+        lines += ["", "- parameters: " + ", ".join(f"`{s.name}`" for s in result.symbols)]
+    if steps:
+        lines += ["", "Derivation:", ""] + [f"- {step_line(s).strip()}" for s in result.steps]
+    return "\n".join(lines)
+
+
 def step_line(step) -> str:
     shown = f" = {step.expr}" if step.expr is not None else ""
     how = f"    ({step.how})" if step.how else ""

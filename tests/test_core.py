@@ -153,7 +153,8 @@ def test_bernoulli_values_are_exact():
     assert not r.expr.atoms(sp.Float)
     assert sp.simplify(r.expr - exact) == 0
     with mpmath.workdps(60):
-        reference = mpmath.mpf(7) / 10 * mpmath.log(mpmath.mpf(7) / 4) + mpmath.mpf(3) / 10 * mpmath.log(mpmath.mpf(1) / 2)
+        reference = (mpmath.mpf(7) / 10 * mpmath.log(mpmath.mpf(7) / 4)
+                     + mpmath.mpf(3) / 10 * mpmath.log(mpmath.mpf(1) / 2))
         assert abs(r.value(dps=60) - reference) < mpmath.mpf(10) ** -55
 
 

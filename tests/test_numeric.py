@@ -154,3 +154,19 @@ def test_categorical_near_diagonal():
             truth = mpmath.fsum(a * mpmath.log(a / b) for a, b in zip(P, Q))
         worst = max(worst, float(abs(f(*p, *q) - truth) / truth))
     assert worst <= 1e-12, f"worst relative error {worst:.2e}"
+
+
+def test_entropy_python_code_and_markdown():
+    from typer.testing import CliRunner
+
+    from symkl.cli import app
+    runner = CliRunner()
+    out = runner.invoke(app, ["entropy", "gamma", "--python"])
+    namespace = {}
+    exec(out.output, namespace)
+    k, rate = 2.5, 0.7
+    with mpmath.workdps(40):
+        truth = k - mpmath.log(rate) + mpmath.loggamma(k) + (1 - k) * mpmath.digamma(k)
+    assert abs(namespace["entropy"](k, rate) - truth) < 1e-14 * abs(truth)
+    md = runner.invoke(app, ["kl", "normal", "normal", "--markdown"]).output
+    assert md.startswith("### KL(normal||normal)") and "$$" in md and "`sigma_q`" in md
