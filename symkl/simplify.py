@@ -84,12 +84,16 @@ def _tidy_rational(expr: sp.Expr) -> sp.Expr:
 
 
 def _complete_differences(poly: sp.Expr) -> sp.Expr:
-    """Rewrite in a_p - a_q where that shortens it: mu_p**2 - 2*mu_p*mu_q + mu_q**2 -> (mu_p - mu_q)**2."""
+    """Complete the square in a - b where that shortens it: mu_p**2 - 2*mu_p*mu_q + mu_q**2 -> (mu_p - mu_q)**2.
+
+    Only a true completion is taken (no term linear in the difference is left), so forms never come out mixed.
+    """
     best = poly
     for a, b in _matched_symbols(poly):
         delta = sp.Dummy("delta")
         shifted = sp.expand(best.subs(a, b + delta))
-        if sp.count_ops(shifted) < sp.count_ops(sp.expand(best)) and shifted.has(delta):
+        linear = shifted.coeff(delta, 1)
+        if shifted.has(delta) and linear == 0 and sp.count_ops(shifted) < sp.count_ops(sp.expand(best)):
             best = shifted.subs(delta, a - b)
     return best
 
