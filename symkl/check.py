@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import mpmath
 import sympy as sp
 
+from .family import sample_value
 from .quadrature import integrate_definition
 from .spec import Instance, instance
 
@@ -104,7 +105,7 @@ def _fill(inst: Instance, rng: random.Random) -> tuple:
     """Given values kept, the others drawn from their domains (and relations: low < high, sum to 1)."""
     fam = inst.family
     for _ in range(100):
-        values = tuple(v if v is not None and not isinstance(v, str) else _draw(p.domain, rng)
+        values = tuple(v if v is not None and not isinstance(v, str) else sample_value(p.domain, rng)
                        for p, v in zip(fam.params, inst.bound))
         if fam.name == "categorical" and None in inst.bound:
             total = sum(values)
@@ -112,13 +113,3 @@ def _fill(inst: Instance, rng: random.Random) -> tuple:
         if not fam.violations({p.name: v for p, v in zip(fam.params, values)}):
             return values
     raise ValueError(f"could not draw valid parameters for {inst.label}")
-
-
-def _draw(domain: str, rng: random.Random) -> sp.Rational:
-    if domain == "posint":
-        return sp.Integer(rng.randint(1, 8))
-    if domain.startswith("unit"):
-        return sp.Rational(rng.randint(5, 95), 100)
-    if domain == "positive":
-        return sp.Rational(rng.randint(20, 400), 100)
-    return sp.Rational(rng.randint(-300, 300), 100)

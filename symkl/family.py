@@ -18,6 +18,17 @@ _DOMAINS = {
 }
 
 
+def sample_value(domain: str, rng, edge: bool = False) -> sp.Rational:
+    """An exact random value in a parameter domain, for numeric checks; ``edge`` draws near the domain's edges."""
+    if domain == "posint":
+        return sp.Integer(rng.randint(1, 3 if edge else 8))
+    if domain.startswith("unit"):
+        return sp.Rational(rng.choice((1, 999)), 1000) if edge else sp.Rational(rng.randint(5, 95), 100)
+    if domain == "positive":
+        return sp.Rational(rng.choice((1, 1000)), 100) if edge else sp.Rational(rng.randint(5, 500), 100)
+    return sp.Rational(rng.randint(-500, 500), 100)
+
+
 class FamilyError(ValueError):
     """A spec names an unknown family or gives a parameter value outside its domain."""
 

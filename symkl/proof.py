@@ -17,6 +17,7 @@ from . import cache
 from .expectation import Step
 from .result import specialize, substitute
 from .simplify import readable
+from .family import sample_value
 from .spec import Instance, instance
 
 PROVEN, NUMERIC, FAILED = "proven", "numerically confirmed", "failed"
@@ -154,11 +155,9 @@ def _zero(diff: sp.Expr) -> str:
 
 
 def _sample(symbol: sp.Symbol, rng: random.Random) -> sp.Rational:
-    if symbol.is_integer:
-        return sp.Integer(rng.randint(1, 6))
-    if symbol.is_positive:
-        return sp.Rational(rng.randint(5, 95), 100)
-    return sp.Rational(rng.randint(-200, 200), 100)
+    """A value for a symbol known only by its assumptions: positives drawn in (0, 1), where both p and 1 - p
+    are positive, so that no log turns complex."""
+    return sample_value("posint" if symbol.is_integer else "unit" if symbol.is_positive else "real", rng)
 
 
 def _self_divergence(fam) -> str:

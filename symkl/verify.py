@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import mpmath
 import sympy as sp
 
+from .family import sample_value
 from .parse import ParseError, parse_expression
 from .proof import _zero
 from .result import Result, substitute
@@ -117,23 +118,13 @@ def _points(result: Result, n: int) -> list[dict]:
     points = []
     for attempt in range(50 * n):
         edge = attempt % 3 == 2
-        point = {s: _draw(domains[s], rng, edge) for s in result.symbols}
+        point = {s: sample_value(domains[s], rng, edge) for s in result.symbols}
         value = _value(result.expr, point)
         if value is not None and mpmath.isfinite(value):
             points.append(point)
             if len(points) == n:
                 break
     return points
-
-
-def _draw(domain: str, rng: random.Random, edge: bool) -> sp.Rational:
-    if domain == "posint":
-        return sp.Integer(rng.randint(1, 3 if edge else 20))
-    if domain.startswith("unit"):
-        return sp.Rational(rng.choice((1, 999)), 1000) if edge else sp.Rational(rng.randint(10, 990), 1000)
-    if domain == "positive":
-        return sp.Rational(rng.choice((1, 1000)), 100) if edge else sp.Rational(rng.randint(5, 500), 100)
-    return sp.Rational(rng.randint(-500, 500), 100)
 
 
 def _value(expr, point):
