@@ -2,14 +2,17 @@
 
 A formula right on paper can lose every digit in floats where P is close to Q: log(a/b) and the terms it
 cancels against are both ~1 while KL is ~1e-20. Each c*log(u) with u = 1 on the diagonal is rewritten as
-c*((u - 1) - phi(u - 1)), phi(t) = t - log1p(t) >= 0, and the linear parts are cancelled symbolically; the
+c*(t - phi(t, u)), t = u - 1, phi(t, u) = t - log(u) >= 0, and the linear parts are cancelled symbolically; the
 candidate forms are then measured against mpmath at sampled points (general and near-diagonal) and the most
 accurate one is kept, as Herbie does.
 """
 from __future__ import annotations
 
 import itertools
+import os
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import mpmath
 import numpy as np
@@ -21,14 +24,18 @@ from .budget import attempt
 
 
 class phi(sp.Function):
-    """phi(t) = t - log(1 + t): the non-negative, well-conditioned core of log-ratio terms near t = 0."""
+    """phi(t, u) = t - log(u) with u = 1 + t: the non-negative core of a log-ratio term that vanishes at u = 1.
 
-    def _eval_rewrite_as_log(self, t, **kwargs):
-        return t - sp.log(1 + t)
+    Both are passed as written: t as a factored difference (exact near u = 1, where log1p(t) and a series keep
+    every digit) and u as the ratio itself (exact far from 1, where 1 + t would round, e.g. u = 1e-12)."""
+
+    nargs = 2
+
+    def _eval_rewrite_as_log(self, t, u, **kwargs):
+        return t - sp.log(u)
 
     def fdiff(self, argindex=1):
-        t = self.args[0]
-        return t / (1 + t)
+        return sp.S.One if argindex == 1 else -1 / self.args[1]
 
 
 class expm1x(sp.Function):
@@ -56,11 +63,14 @@ def expm1x_numpy(a):
     return out[()] if out.ndim == 0 else out
 
 
-def phi_numpy(t):
-    """t - log1p(t) in float64: log1p where |t| >= 0.1, else its series t**2*(1/2 - t/3 + ...) by Horner."""
-    t = np.asarray(t, dtype=float)
+def phi_numpy(t, u):
+    """t - log(u), u = 1 + t, in float64: from u where |t| >= 0.5; t - log1p(t) where 0.1 <= |t| < 0.5; the
+    series t**2*(1/2 - t/3 + ...) by Horner where |t| < 0.1."""
+    t, u = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(u, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.array(t - np.log1p(t), dtype=float)
+        out = np.array(t - np.log(u), dtype=float)
+        mid = np.abs(t) < 0.5
+        out[mid] = t[mid] - np.log1p(t[mid])
     small = np.flatnonzero(np.abs(t) < 0.1)
     if small.size:
         ts = t.reshape(-1)[small]
@@ -72,8 +82,8 @@ def phi_numpy(t):
     return out[()] if out.ndim == 0 else out
 
 
-def phi_mpmath(t):
-    return t - mpmath.log1p(t)
+def phi_mpmath(t, u):
+    return t - mpmath.log(u)
 
 
 def _polygamma(n, x):
@@ -107,7 +117,7 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
         for (_, c, lg), k in zip(logs, choice):
             t = sp.factor(lg.args[0] ** k - 1)
             linear += c * t / k
-            cores.append(-c / k * phi(t))
+            cores.append(-c / k * phi(t, lg.args[0] ** k))
         linear = sp.factor(_split_exponentials(sp.expand(linear), diagonal).subs(identities or {}))
         candidates.append((sp.count_ops(linear), linear, cores))
     candidates.sort(key=lambda item: item[0])
@@ -128,22 +138,69 @@ def _diagonal(symbols) -> dict:
     return {names[n]: names[n[:-2] + "_p"] for n in names if n.endswith("_q") and n[:-2] + "_p" in names}
 
 
-def sample_points(symbols: tuple, domains: dict, rng: random.Random, n: int = 40,
-                  identities: dict | None = None) -> list[tuple]:
-    """Float parameter points: half general, half near the diagonal (Q = P(1 + d), d from 1e-12 to 0.2);
-    groups bound by an identity (p1 + ... + pK = 1) are normalized."""
+REGIMES = ("general", "near", "extreme", "boundary", "equal")
+
+
+def stress_points(symbols: tuple, domains: dict, rng: random.Random, n: int = 12, identities: dict | None = None,
+                  valid=None) -> dict[str, list[tuple]]:
+    """Float parameter points in each stress regime (up to ``n`` each): general; near, Q = P(1 + d) with |d| from
+    1e-12 to 1e-2 (KL ~ d**2, the trust-region regime); extreme, positive parameters from 1e-8 to 1e8; boundary,
+    probabilities at 0, 1e-12, 1 - 1e-12 and 1 where allowed; equal, Q = P exactly. Groups bound by an identity
+    (p1 + ... + pK = 1) are normalized; ``valid(point)`` filters out points breaking a relation (low < high)."""
     diagonal = _diagonal(symbols)
-    points = []
-    for i in range(n):
-        values = {s: _draw(domains[s], rng) for s in symbols}
-        _normalize(values, identities)
-        if i % 2 and diagonal:
-            scale = 10 ** rng.uniform(-12, -0.7)
-            for q, p in diagonal.items():
-                values[q] = values[p] if q.is_integer else values[p] * (1 + scale * rng.uniform(-1, 1))
+    has_unit = any(domains[s].startswith("unit") for s in symbols)
+    draws = {"general": lambda v: None, "near": lambda v: _move_q(v, diagonal, 10 ** rng.uniform(-12, -2), rng),
+             "extreme": lambda v: _extreme(v, domains, diagonal, rng),
+             "boundary": lambda v: _boundary(v, domains, rng), "equal": lambda v: _move_q(v, diagonal, 0.0, rng)}
+    out = {}
+    for regime, draw in draws.items():
+        if (regime in ("near", "equal") and not diagonal) or (regime == "boundary" and not has_unit):
+            continue
+        points = []
+        for _ in range(40 * n):
+            if len(points) == n:
+                break
+            values = {s: _draw(domains[s], rng) for s in symbols}
             _normalize(values, identities)
-        points.append(tuple(values[s] for s in symbols))
-    return points
+            draw(values)
+            _normalize(values, identities)
+            point = tuple(values[s] for s in symbols)
+            if valid is None or valid(point):
+                points.append(point)
+        out[regime] = points
+    return out
+
+
+def sample_points(symbols: tuple, domains: dict, rng: random.Random, n: int = 40,
+                  identities: dict | None = None, valid=None) -> list[tuple]:
+    """About ``n`` points spread over every stress regime: what the choice of a form is measured on."""
+    regimes = stress_points(symbols, domains, rng, max(2, n // len(REGIMES)), identities, valid)
+    return [point for points in regimes.values() for point in points]
+
+
+def _move_q(values: dict, diagonal: dict, scale: float, rng: random.Random) -> None:
+    for q, p in diagonal.items():
+        values[q] = values[p] if q.is_integer else values[p] * (1 + scale * rng.uniform(-1, 1))
+
+
+def _extreme(values: dict, domains: dict, diagonal: dict, rng: random.Random) -> None:
+    """Positive parameters at scales from 1e-8 to 1e8: each on its own, or P's at one scale with Q's near it."""
+    shared = rng.random() < 0.5
+    for s in values:
+        if domains[s] == "positive" and not (shared and s in diagonal):
+            values[s] = 10 ** rng.uniform(-8, 8)
+    if shared:
+        for q, p in diagonal.items():
+            if domains[q] == "positive":
+                values[q] = values[p] * 10 ** rng.uniform(-1, 1)
+
+
+def _boundary(values: dict, domains: dict, rng: random.Random) -> None:
+    for s in values:
+        allowed = {"unit": (0.0, 1e-12, 1 - 1e-12, 1.0), "unit_open": (1e-12, 1 - 1e-12),
+                   "unit_left_open": (1e-12, 1 - 1e-12, 1.0)}.get(domains[s])
+        if allowed and rng.random() < 0.7:
+            values[s] = rng.choice(allowed)
 
 
 def _normalize(values: dict, identities: dict | None) -> None:
@@ -165,33 +222,104 @@ def _draw(domain: str, rng: random.Random) -> float:
     return 10 ** rng.uniform(-1, 1.5) if domain == "positive" else rng.uniform(-5, 5)
 
 
-def _truth(reference, symbols, points) -> list:
-    """The reference expression at each float point, at 50 digits (mpmath)."""
-    f = sp.lambdify(symbols, reference, modules=MPMATH_MODULES)
+class Edges:
+    """Where a probability is exactly 0 or 1, a closed form reads 0*log(0) = nan; the value there is the
+    expression specialized with 0 log 0 = 0 (limits where infinities cancel), one form per pattern of edge
+    values, made when first met (3**k patterns for k probabilities: never all up front)."""
+
+    def __init__(self, expr: sp.Expr, symbols: tuple, domains: dict):
+        self.expr, self.symbols, self.domains = expr, symbols, domains
+        self.index = [i for i, s in enumerate(symbols) if domains.get(s, "").startswith("unit")]
+        self.forms: dict = {}
+        self.functions: dict = {}
+        self.lock = threading.Lock()
+
+    def pattern(self, point) -> tuple:
+        return tuple((i, float(point[i])) for i in self.index if point[i] in (0.0, 1.0))
+
+    def form(self, pattern: tuple) -> sp.Expr:
+        from .result import substitute
+        with self.lock:
+            if pattern not in self.forms:
+                subs = {self.symbols[i]: sp.Integer(int(v)) for i, v in pattern}
+                self.forms[pattern] = sp.sympify(substitute(self.expr, subs))
+            return self.forms[pattern]
+
+    def mpmath_form(self, point):
+        """The mpmath function for this point's edge pattern, or None when no probability is at an edge."""
+        pattern = self.pattern(point)
+        return sp.lambdify(self.symbols, self.form(pattern), modules=MPMATH_MODULES) if pattern else None
+
+    def fill(self, arrays: list, out: np.ndarray) -> None:
+        """Overwrite out on the rows where some probability is exactly 0 or 1, pattern by pattern."""
+        if not self.index:
+            return
+        codes = np.zeros(out.shape, dtype=np.int64)
+        for k, i in enumerate(self.index):
+            codes += 3**k * ((arrays[i] == 0) + 2 * (arrays[i] == 1))
+        for code in np.unique(codes[codes != 0]):
+            rows = codes == code
+            pattern = self.pattern([a[rows].flat[0] for a in arrays])
+            if pattern not in self.functions:
+                self.functions[pattern] = numpy_lambda(self.symbols, with_log1p(self.form(pattern)))
+            fn = self.functions[pattern]
+            with np.errstate(all="ignore"):
+                out[rows] = fn(*[a[rows] for a in arrays])
+
+
+def _truth(reference, symbols, points, domains: dict | None = None) -> list:
+    """The reference expression at each float point, at 50 digits (mpmath); where a probability is exactly 0 or
+    1, the expression specialized there (0 log 0 = 0)."""
+    edges = Edges(reference, symbols, domains or {})
+    general = sp.lambdify(symbols, reference, modules=MPMATH_MODULES)
+    out = []
     with mpmath.workdps(50):
-        return [f(*[mpmath.mpf(v) for v in point]) for point in points]
+        for point in points:
+            f = edges.mpmath_form(point) or general
+            out.append(f(*[int(v) if s.is_integer else mpmath.mpf(v) for s, v in zip(symbols, point)]))
+    return out
+
+
+FLOAT_MAX = np.finfo(float).max
 
 
 def _errors(fn, truth, points) -> list[float]:
-    """|fn(x) - truth|/|truth| at each point (inf where a finite value is missing)."""
+    """|fn(x) - truth|/|truth| at each point: inf where a finite value is missing, or where the truth is 0 and
+    the value is not exactly 0; beyond the float range, only the matching infinity is right."""
     with np.errstate(all="ignore"):
         got = np.asarray(fn(*np.array(points, dtype=float).T), dtype=float) * np.ones(len(points))
     out = []
     with mpmath.workdps(50):
         for value, exact in zip(got, truth):
-            if not mpmath.isfinite(exact):
+            if not mpmath.isfinite(exact) or abs(exact) > FLOAT_MAX:
                 out.append(0.0 if value == float(exact) else np.inf)
+            elif exact == 0:
+                out.append(0.0 if value == 0 else np.inf)
             elif not np.isfinite(value):
                 out.append(np.inf)
             else:
-                out.append(float(abs(mpmath.mpf(value) - exact) / (abs(exact) or 1)))
+                out.append(float(abs(mpmath.mpf(value) - exact) / abs(exact)))
     return out
 
 
-def relative_errors(candidate, reference, symbols, points) -> list[float]:
-    """|f(x) - truth|/|truth| at each point (the candidate in float64, the reference at 50 digits)."""
-    return _errors(sp.lambdify(symbols, candidate, modules=NUMPY_MODULES), _truth(reference, symbols, points),
-                   points)
+def with_log1p(expr: sp.Expr) -> sp.Expr:
+    """log(1 + u) as log1p(u) and exp(u) - 1 as expm1(u): exact where u is tiny, e.g. log(1 - q) at q = 1e-12."""
+    from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+    if expr.has(sp.oo, -sp.oo, sp.zoo):
+        return expr  # the rewriting turns oo*(p - 1) into nan
+    return optimize(expr, [log1p_opt, expm1_opt])
+
+
+def numpy_lambda(symbols, expr):
+    """expr as a float64 numpy function, each common subexpression computed once."""
+    return sp.lambdify(symbols, expr, modules=NUMPY_MODULES, cse=True)
+
+
+def relative_errors(candidate, reference, symbols, points, domains: dict | None = None) -> list[float]:
+    """|f(x) - truth|/|truth| at each point (the candidate, a float64 function or an expression, against the
+    reference at 50 digits)."""
+    fn = numpy_lambda(symbols, candidate) if isinstance(candidate, sp.Basic) else candidate
+    return _errors(fn, _truth(reference, symbols, points, domains), points)
 
 
 def diagonal_series(expr: sp.Expr, symbols: tuple, order: int = 12) -> sp.Expr | None:
@@ -230,9 +358,8 @@ def _near_diagonal(symbols, threshold):
 def _hybrid(closed, series, mask):
     """closed(x) everywhere, series(x) on the rows the mask selects."""
     def evaluate(*arrays):
-        arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in arrays])
         with np.errstate(all="ignore"):
-            out = np.array(closed(*arrays), dtype=float) * np.ones(arrays[0].shape)
+            out = np.array(np.broadcast_to(closed(*arrays), np.shape(arrays[0])), dtype=float)
             near = mask(arrays)
             if np.any(near):
                 out[near] = series(*[a[near] for a in arrays])
@@ -240,18 +367,21 @@ def _hybrid(closed, series, mask):
     return evaluate
 
 
-def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict | None = None, seed: int = 0):
+def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict | None = None, valid=None,
+                  seed: int = 0):
     """The most accurate float64 function: each stable form alone, or switched to the diagonal series below a
     threshold, all measured at the same sampled points; among those within a factor 4 of the most accurate
     (or below 1e-14), the one with the fewest operations. Returns (function, form, (series, threshold) or None)."""
-    points = sample_points(symbols, domains, random.Random(seed), n=60, identities=identities)
+    edges = Edges(expr, symbols, domains)
+    points = [pt for pt in sample_points(symbols, domains, random.Random(seed), 60, identities, valid)
+              if not edges.pattern(pt)]
     truth = _truth(expr, symbols, points)
-    forms = [(form, sp.lambdify(symbols, form, modules=NUMPY_MODULES)) for form in stable_forms(expr, symbols,
+    forms = [(form, numpy_lambda(symbols, form)) for form in stable_forms(expr, symbols,
                                                                                                identities)]
     scored = [(max(_errors(fn, truth, points)), sp.count_ops(form), fn, form, None) for form, fn in forms]
     series = diagonal_series(expr, symbols) if min(scored, key=lambda item: item[0])[0] > 1e-13 else None
     if series is not None:
-        series_fn = sp.lambdify(symbols, series, modules=NUMPY_MODULES)
+        series_fn = numpy_lambda(symbols, series)
         for (form, fn), threshold in itertools.product(forms, (1e-2, 3e-2, 0.1, 0.2)):
             hybrid = _hybrid(fn, series_fn, _near_diagonal(symbols, threshold))
             scored.append((max(_errors(hybrid, truth, points)), sp.count_ops(form), hybrid, form,
@@ -261,27 +391,53 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
 
 
 def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict | None = None,
-                   validate: bool = False):
+                   validate: bool = False, valid=None):
     """A vectorized float64 function of ``symbols``: nan where a parameter is outside its domain
-    (or ValueError naming it with validate=True)."""
-    f, form, switch = best_function(expr, symbols, domains, identities)
+    (or ValueError naming it with validate=True). Large inputs are evaluated in blocks on all cores."""
+    f, form, switch = best_function(expr, symbols, domains, identities, valid)
     checks = [(s.name, DOMAIN_CHECKS[domains[s]]) for s in symbols]
+    edges = Edges(expr, symbols, domains)
+
+    def block(arrays, out):
+        bad = np.zeros(out.shape, dtype=bool)
+        for (name, ok), a in zip(checks, arrays):
+            bad |= ~ok(a)
+        with np.errstate(all="ignore"):
+            out[...] = f(*arrays)
+        edges.fill(arrays, out)
+        out[bad] = np.nan
 
     def evaluate(*args):
         arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
-        bad = np.zeros(arrays[0].shape, dtype=bool) if arrays else False
-        for (name, ok), a in zip(checks, arrays):
-            invalid = ~ok(a)
-            if validate and np.any(invalid):
-                raise ValueError(f"{name} is outside its domain at {np.flatnonzero(invalid)[:5].tolist()}")
-            bad = bad | invalid
-        with np.errstate(all="ignore"):
-            out = np.array(np.broadcast_to(np.asarray(f(*arrays), dtype=float), np.shape(bad)))
-        out[np.asarray(bad)] = np.nan
+        if validate:
+            for (name, ok), a in zip(checks, arrays):
+                invalid = ~ok(a)
+                if np.any(invalid):
+                    raise ValueError(f"{name} is outside its domain at {np.flatnonzero(invalid)[:5].tolist()}")
+        out = np.empty(arrays[0].shape if arrays else ())
+        in_blocks(block, arrays, out)
         return out[()] if out.ndim == 0 else out
 
     evaluate.expr, evaluate.series = form, switch
     return evaluate
+
+
+BLOCK_ROWS = 1 << 16
+_POOL: list = []
+
+
+def in_blocks(block, arrays: list, out: np.ndarray) -> None:
+    """block(arrays, out) on slices of BLOCK_ROWS along the first axis, in a thread pool: numpy and
+    scipy.special loops release the GIL, so the cores share the work, and each block's temporaries stay in cache."""
+    rows = out.shape[0] if out.ndim else 0
+    if rows < 2 * BLOCK_ROWS:
+        block(arrays, out)
+        return
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="symkl"))
+    slices = [slice(i, i + BLOCK_ROWS) for i in range(0, rows, BLOCK_ROWS)]
+    for done in _POOL[0].map(lambda s: block([a[s] for a in arrays], out[s]), slices):
+        pass
 
 
 DOMAIN_CHECKS = {
@@ -291,13 +447,16 @@ DOMAIN_CHECKS = {
 }
 
 
-def mpmath_function(expr: sp.Expr, symbols: tuple):
-    """A scalar function of ``symbols`` evaluated with mpmath at ``dps`` digits."""
+def mpmath_function(expr: sp.Expr, symbols: tuple, domains: dict | None = None):
+    """A scalar function of ``symbols`` evaluated with mpmath at ``dps`` digits (0 log 0 = 0 at the edges)."""
     f = sp.lambdify(symbols, expr, modules=MPMATH_MODULES)
+    edges = Edges(expr, symbols, domains or {})
 
     def evaluate(*args, dps: int = 50):
         with mpmath.workdps(dps):
-            return +f(*[mpmath.mpf(a) if not isinstance(a, mpmath.mpf) else a for a in args])
+            g = edges.mpmath_form(args) or f
+            return +g(*[a if isinstance(a, mpmath.mpf) or s.is_integer else mpmath.mpf(a)
+                        for s, a in zip(symbols, args)])
     return evaluate
 
 
@@ -317,16 +476,20 @@ def python_source(result) -> str:
             return f"scipy.special.gammaln({self._print(e.args[0])})"
 
         def _print_phi(self, e):
-            return f"phi({self._print(e.args[0])})"
+            return f"phi({self._print(e.args[0])}, {self._print(e.args[1])})"
 
     f = result.numeric()
     printer = Printer({"fully_qualified_modules": True})
     replacements, (reduced,) = sp.cse(f.expr, symbols=sp.numbered_symbols("t"))
     args = ", ".join(s.name for s in result.symbols)
     lines = ["import numpy", "import scipy.special", "", "",
-             "def phi(t):", '    """t - log1p(t), by its series where |t| < 0.1 (no cancellation)."""',
-             "    t = numpy.asarray(t, dtype=float)", "    out = numpy.array(t - numpy.log1p(t))",
-             "    small = numpy.abs(t) < 0.1", "    ts, acc = t[small], 0.0", "    for k in range(17, 1, -1):",
+             "def phi(t, u):",
+             '    """t - log(u), u = 1 + t: from u where |t| >= 0.5, else t - log1p(t), by its series where |t| < 0.1',
+             '    (no cancellation near t = 0, no rounding of 1 + t near t = -1)."""',
+             "    t, u = numpy.broadcast_arrays(numpy.asarray(t, dtype=float), numpy.asarray(u, dtype=float))",
+             "    out = numpy.array(t - numpy.log(u))", "    mid = numpy.abs(t) < 0.5",
+             "    out[mid] = t[mid] - numpy.log1p(t[mid])", "    small = numpy.abs(t) < 0.1",
+             "    ts, acc = t[small], 0.0", "    for k in range(17, 1, -1):",
              "        acc = 1.0 / k - ts * acc", "    out[small] = ts * ts * acc", "    return out", "", "",
              f"def {result.quantity}({args}):", f'    """{result.title} in {result.unit}."""']
     lines += [f"    {sym} = {printer.doprint(e)}" for sym, e in replacements]
