@@ -48,6 +48,50 @@ class expm1x(sp.Function):
         return sp.exp(self.args[0]) - 1
 
 
+class lgamma_rem(sp.Function):
+    """loggamma(a) - ((a - 1/2) log(a) - a + log(2 pi)/2): Stirling's remainder, ~1/(12a). Written this way,
+    the a log(a) parts of loggamma and digamma cancel symbolically where floats would lose 9 digits at a = 1e8."""
+
+    def _eval_rewrite_as_loggamma(self, a, **kwargs):
+        return sp.loggamma(a) - (a - sp.S.Half) * sp.log(a) + a - sp.log(2 * sp.pi) / 2
+
+
+class digamma_rem(sp.Function):
+    """digamma(a) - (log(a) - 1/(2a)): the remainder of digamma's expansion, ~ -1/(12 a**2)."""
+
+    def _eval_rewrite_as_polygamma(self, a, **kwargs):
+        return sp.polygamma(0, a) - sp.log(a) + 1 / (2 * a)
+
+
+# Stirling series coefficients B_2k / (2k (2k - 1)) and B_2k / (2k), k = 1..8.
+_LGAMMA_SERIES = [float(sp.bernoulli(2 * k) / (2 * k * (2 * k - 1))) for k in range(1, 9)]
+_DIGAMMA_SERIES = [float(sp.bernoulli(2 * k) / (2 * k)) for k in range(1, 9)]
+_ASYMPTOTIC_FROM = 10.0
+
+
+def _remainder(a, direct, series, odd):
+    """direct(a) below _ASYMPTOTIC_FROM (no cancellation to speak of there); the asymptotic series above."""
+    a = np.asarray(a, dtype=float)
+    with np.errstate(all="ignore"):
+        out = np.array(direct(a), dtype=float)
+        big = a >= _ASYMPTOTIC_FROM
+        z = 1.0 / a[big] ** 2
+        acc = np.full_like(z, series[-1])
+        for c in reversed(series[:-1]):
+            acc = acc * z + c
+        out[big] = acc / a[big] if odd else -acc * z
+    return out[()] if out.ndim == 0 else out
+
+
+def lgamma_rem_numpy(a):
+    return _remainder(a, lambda v: special.gammaln(v) - (v - 0.5) * np.log(v) + v - 0.5 * np.log(2 * np.pi),
+                      _LGAMMA_SERIES, True)
+
+
+def digamma_rem_numpy(a):
+    return _remainder(a, lambda v: special.psi(v) - np.log(v) + 0.5 / v, _DIGAMMA_SERIES, False)
+
+
 def expm1x_numpy(a):
     """exp(a) - 1 - a in float64: expm1 where |a| >= 0.1, else its series a**2*(1/2 + a/6 + ...) by Horner."""
     a = np.asarray(a, dtype=float)
@@ -90,38 +134,119 @@ def _polygamma(n, x):
     return special.psi(x) if np.all(np.asarray(n) == 0) else special.polygamma(n, x)
 
 
-NUMPY_MODULES = [{"phi": phi_numpy, "expm1x": expm1x_numpy, "loggamma": special.gammaln, "polygamma": _polygamma,
+NUMPY_MODULES = [{"phi": phi_numpy, "delta": np.subtract, "expm1x": expm1x_numpy, "lgamma_rem": lgamma_rem_numpy,
+                  "digamma_rem": digamma_rem_numpy, "loggamma": special.gammaln, "polygamma": _polygamma,
                   "erf": special.erf, "lowergamma": lambda a, x: special.gammainc(a, x) * special.gamma(a),
                   "uppergamma": lambda a, x: special.gammaincc(a, x) * special.gamma(a)}, "scipy", "numpy"]
-MPMATH_MODULES = [{"phi": phi_mpmath, "expm1x": lambda a: mpmath.expm1(a) - a}, "mpmath"]
+MPMATH_MODULES = [{"phi": phi_mpmath, "delta": lambda q, p: q - p, "expm1x": lambda a: mpmath.expm1(a) - a,
+                   "lgamma_rem": lambda a: mpmath.loggamma(a) - (a - 0.5) * mpmath.log(a) + a - mpmath.log(2 * mpmath.pi) / 2,
+                   "digamma_rem": lambda a: mpmath.digamma(a) - mpmath.log(a) + 1 / (2 * a)}, "mpmath"]
 
 
 def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) -> list[sp.Expr]:
-    """Candidate forms of expr with the log terms that vanish on the diagonal written through phi
-    (``identities``, such as p1 + ... + pK = 1, cancel what the linear parts leave)."""
+    """Candidate forms of expr: as derived; with logs of P's and Q's parameters paired into log-ratios; the
+    same after loggamma and digamma are split into Stirling's leading terms and remainders (their a*log(a)
+    parts cancel). In each, the log terms that vanish on the diagonal are written through phi (``identities``,
+    such as p1 + ... + pK = 1, cancel what the linear parts leave)."""
     if isinstance(expr, sp.Piecewise):
         branches = [stable_forms(e, symbols, identities) for e, _ in expr.args]
         return [sp.Piecewise(*[(forms[min(i, len(forms) - 1)], c) for forms, (_, c) in zip(branches, expr.args)])
                 for i in range(max(map(len, branches)))]
     diagonal = _diagonal(symbols)
+    bases = [expr]
+    if diagonal:
+        bases.append(_pair_logs(expr, diagonal))
+    if expr.has(sp.loggamma, sp.polygamma):
+        bases.append(_pair_logs(_stirling(expr), diagonal))
+    out = [expr]
+    for base in bases:
+        out += [form for form in _phi_forms(base, diagonal, identities) if form not in out]
+    return out
+
+
+def _stirling(expr: sp.Expr) -> sp.Expr:
+    """loggamma(a) and digamma(a) as Stirling's leading terms plus remainders."""
+    return expr.replace(lambda e: isinstance(e, sp.loggamma),
+                        lambda e: (e.args[0] - sp.S.Half) * sp.log(e.args[0]) - e.args[0] + sp.log(2 * sp.pi) / 2
+                        + lgamma_rem(e.args[0])).replace(
+        lambda e: isinstance(e, sp.polygamma) and e.args[0] == 0,
+        lambda e: sp.log(e.args[1]) - 1 / (2 * e.args[1]) + digamma_rem(e.args[1]))
+
+
+def _pair_logs(expr: sp.Expr, diagonal: dict) -> sp.Expr:
+    """c_q log(A(q)) + c_p log(A(p)) -> c_q log(A(q)/A(p)) + (c_q + c_p) log(A(p)): the ratio is 1 on the
+    diagonal, where phi keeps its digits, and the rest often cancels symbolically."""
+    out = sp.expand(sp.expand_log(expr, force=True))
+    for log_q in sorted(out.atoms(sp.log), key=sp.default_sort_key):
+        log_p = sp.log(log_q.args[0].subs(diagonal))
+        if log_p == log_q or not out.has(log_q) or not out.has(log_p):
+            continue
+        c_q, c_p = out.coeff(log_q), out.coeff(log_p)
+        rest = sp.expand(out - c_q * log_q - c_p * log_p, log=False)
+        if rest.has(log_q, log_p) or c_q.has(sp.log) or c_p.has(sp.log):
+            continue
+        out = rest + c_q * sp.log(log_q.args[0] / log_p.args[0]) + sp.expand(c_q + c_p, log=False) * log_p
+    return out
+
+
+def _phi_forms(expr: sp.Expr, diagonal: dict, identities: dict | None) -> list[sp.Expr]:
+    """expr with each log that vanishes on the diagonal written c*log(u) = c*(t - phi(t, u)), t = u**k - 1 for the
+    k in (1, -1, 2, -2) that leave the shortest linear part (one k for all beyond three logs); the three best."""
     terms = sp.Add.make_args(expr)
     logs = [(t, c, lg) for t in terms for c, lg in [t.as_independent(sp.log, as_Add=False)]
             if isinstance(lg, sp.log) and not c.has(sp.log) and sp.simplify(lg.args[0].subs(diagonal)) == 1]
     if not logs or not diagonal:
         return [expr]
     rest = sp.Add(*[t for t in terms if t not in {t for t, _, _ in logs}])
-    powers = (1, -1, 2, -2) if len(logs) <= 4 else (1, -1)
+    powers = (1, -1, 2, -2)
+    choices = itertools.product(powers, repeat=len(logs)) if len(logs) <= 3 else [(k,) * len(logs) for k in powers]
     candidates = []
-    for choice in itertools.product(powers, repeat=len(logs)):
+    for choice in choices:
         linear, cores = rest, []
         for (_, c, lg), k in zip(logs, choice):
             t = sp.factor(lg.args[0] ** k - 1)
             linear += c * t / k
             cores.append(-c / k * phi(t, lg.args[0] ** k))
-        linear = sp.factor(_split_exponentials(sp.expand(linear), diagonal).subs(identities or {}))
+        linear = _tidy(_split_exponentials(sp.expand(linear, log=False), diagonal).subs(identities or {}))
         candidates.append((sp.count_ops(linear), linear, cores))
     candidates.sort(key=lambda item: item[0])
-    return [expr] + [sp.Add(linear, *cores) for _, linear, cores in candidates[:3]]
+    forms = [sp.Add(linear, *cores) for _, linear, cores in candidates[:3]]
+    return forms + [d for d in (_with_differences(form, diagonal) for form in forms) if d not in forms]
+
+
+class delta(sp.Function):
+    """delta(q, p) = q - p, kept as one operation: computed first, it is exact in floats when q is near p
+    (Sterbenz), where (high_p - high_q - low_p + low_q) summed left to right would not be."""
+
+    def _eval_rewrite_as_Add(self, q, p, **kwargs):
+        return q - p
+
+
+def _with_differences(form: sp.Expr, diagonal: dict) -> sp.Expr:
+    """form with each rational coefficient, and each phi's t, written through the differences q - p of paired
+    parameters (functions' arguments keep q itself: p + (q - p) need not round back to q)."""
+    shift = {q: sp.Dummy(f"d_{q.name}") for q in diagonal}
+
+    def rewrite(e):
+        e = sp.factor(e.subs({q: p + shift[q] for q, p in diagonal.items()}))
+        return e.xreplace({d: delta(q, diagonal[q]) for q, d in shift.items()})
+
+    def term(t):
+        if isinstance(t, sp.Piecewise):
+            return sp.Piecewise(*[(_with_differences(b, diagonal), c) for b, c in t.args])
+        coeff, rest = t.as_independent(sp.Function, sp.log, as_Add=False)
+        rest = rest.replace(lambda e: isinstance(e, phi), lambda e: phi(rewrite(e.args[0]), e.args[1]))
+        return (rewrite(coeff) if coeff.has(*diagonal) else coeff) * rest
+    return sp.Add(*[term(t) for t in sp.Add.make_args(form)])
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    """The rational part factored, each transcendental function with its coefficient factored: never one big
+    fraction, where the large terms of the function parts would cancel only in floating point."""
+    expr = sp.expand(expr, log=False)
+    functions = sorted({f for f in expr.atoms(sp.Function, sp.log) if not isinstance(f, phi)}, key=sp.default_sort_key)
+    collected = sp.collect(expr, functions, evaluate=False) if functions else {sp.S.One: expr}
+    return sp.Add(*[sp.factor(coeff) * f for f, coeff in collected.items()])
 
 
 def _split_exponentials(expr: sp.Expr, diagonal: dict) -> sp.Expr:
@@ -129,7 +254,7 @@ def _split_exponentials(expr: sp.Expr, diagonal: dict) -> sp.Expr:
     vanishing = [e for e in expr.atoms(sp.exp) if sp.simplify(e.args[0].subs(diagonal)) == 0]
     if not vanishing:
         return expr
-    return sp.expand(expr.xreplace({e: 1 + e.args[0] + expm1x(e.args[0]) for e in vanishing}))
+    return sp.expand(expr.xreplace({e: 1 + e.args[0] + expm1x(e.args[0]) for e in vanishing}), log=False)
 
 
 def _diagonal(symbols) -> dict:
@@ -184,11 +309,12 @@ def _move_q(values: dict, diagonal: dict, scale: float, rng: random.Random) -> N
 
 
 def _extreme(values: dict, domains: dict, diagonal: dict, rng: random.Random) -> None:
-    """Positive parameters at scales from 1e-8 to 1e8: each on its own, or P's at one scale with Q's near it."""
+    """Positive parameters at scales from 1e-8 to 1e8 (most at the far ends): each on its own, or P's at one
+    scale with Q's near it."""
     shared = rng.random() < 0.5
     for s in values:
         if domains[s] == "positive" and not (shared and s in diagonal):
-            values[s] = 10 ** rng.uniform(-8, 8)
+            values[s] = 10 ** (rng.choice((-8, -6, -4, 4, 6, 7)) + rng.random())
     if shared:
         for q, p in diagonal.items():
             if domains[q] == "positive":
@@ -248,7 +374,7 @@ class Edges:
     def mpmath_form(self, point):
         """The mpmath function for this point's edge pattern, or None when no probability is at an edge."""
         pattern = self.pattern(point)
-        return sp.lambdify(self.symbols, self.form(pattern), modules=MPMATH_MODULES) if pattern else None
+        return mpmath_lambda(self.symbols, self.form(pattern)) if pattern else None
 
     def fill(self, arrays: list, out: np.ndarray) -> None:
         """Overwrite out on the rows where some probability is exactly 0 or 1, pattern by pattern."""
@@ -267,33 +393,43 @@ class Edges:
                 out[rows] = fn(*[a[rows] for a in arrays])
 
 
+TRUTH_DPS = 60
+
+
 def _truth(reference, symbols, points, domains: dict | None = None) -> list:
-    """The reference expression at each float point, at 50 digits (mpmath); where a probability is exactly 0 or
-    1, the expression specialized there (0 log 0 = 0)."""
+    """The reference expression at each float point, at TRUTH_DPS digits (mpmath); where a probability is exactly
+    0 or 1, the expression specialized there (0 log 0 = 0); None where mpmath cannot evaluate it."""
     edges = Edges(reference, symbols, domains or {})
-    general = sp.lambdify(symbols, reference, modules=MPMATH_MODULES)
+    general = mpmath_lambda(symbols, reference)
     out = []
-    with mpmath.workdps(50):
+    with mpmath.workdps(TRUTH_DPS):
         for point in points:
             f = edges.mpmath_form(point) or general
-            out.append(f(*[int(v) if s.is_integer else mpmath.mpf(v) for s, v in zip(symbols, point)]))
+            try:
+                out.append(f(*[int(v) if s.is_integer else mpmath.mpf(v) for s, v in zip(symbols, point)]))
+            except (mpmath.libmp.NoConvergence, ZeroDivisionError, ValueError):
+                out.append(None)
     return out
 
 
 FLOAT_MAX = np.finfo(float).max
+ZERO = mpmath.mpf(10) ** -40  # below this the reference is 0 up to its own rounding: the value must be exactly 0
 
 
 def _errors(fn, truth, points) -> list[float]:
     """|fn(x) - truth|/|truth| at each point: inf where a finite value is missing, or where the truth is 0 and
-    the value is not exactly 0; beyond the float range, only the matching infinity is right."""
+    the value is not exactly 0; beyond the float range, only the matching infinity is right. Points without a
+    reference value are left out."""
     with np.errstate(all="ignore"):
         got = np.asarray(fn(*np.array(points, dtype=float).T), dtype=float) * np.ones(len(points))
     out = []
-    with mpmath.workdps(50):
+    with mpmath.workdps(TRUTH_DPS):
         for value, exact in zip(got, truth):
+            if exact is None:
+                continue
             if not mpmath.isfinite(exact) or abs(exact) > FLOAT_MAX:
                 out.append(0.0 if value == float(exact) else np.inf)
-            elif exact == 0:
+            elif abs(exact) < ZERO:
                 out.append(0.0 if value == 0 else np.inf)
             elif not np.isfinite(value):
                 out.append(np.inf)
@@ -311,8 +447,90 @@ def with_log1p(expr: sp.Expr) -> sp.Expr:
 
 
 def numpy_lambda(symbols, expr):
-    """expr as a float64 numpy function, each common subexpression computed once."""
-    return sp.lambdify(symbols, expr, modules=NUMPY_MODULES, cse=True)
+    """expr as a float64 numpy function, each common subexpression computed once; each series (an exact
+    Sum the engine could not close) summed term by term over all rows at once."""
+    expr, sums = _lift_sums(expr)
+    main = sp.lambdify(tuple(symbols) + tuple(s for s, *_ in sums), expr, modules=NUMPY_MODULES, cse=True)
+    if not sums:
+        return main
+    series = [_numpy_series(summand, k, lo, hi, symbols) for _, summand, k, lo, hi in sums]
+
+    def evaluate(*args):
+        arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
+        return main(*arrays, *[s(*arrays) for s in series])
+    return evaluate
+
+
+def mpmath_lambda(symbols, expr):
+    """expr as a scalar mpmath function; each series summed by mpmath (nsum where it is infinite)."""
+    expr, sums = _lift_sums(expr)
+    main = sp.lambdify(tuple(symbols) + tuple(s for s, *_ in sums), expr, modules=MPMATH_MODULES)
+    series = [(sp.lambdify((k,) + tuple(symbols), summand, modules=MPMATH_MODULES),
+               sp.lambdify(symbols, lo, modules=MPMATH_MODULES), sp.lambdify(symbols, hi, modules=MPMATH_MODULES))
+              for _, summand, k, lo, hi in sums]
+
+    def total(term, lo, hi, args):
+        a, b = lo(*args), hi(*args)
+        if mpmath.isinf(b):
+            return mpmath.nsum(lambda k: term(k, *args), [a, mpmath.inf])
+        return mpmath.fsum(term(mpmath.mpf(k), *args) for k in range(int(a), int(b) + 1))
+
+    def evaluate(*args):
+        return main(*args, *[total(term, lo, hi, args) for term, lo, hi in series])
+    return evaluate
+
+
+def _lift_sums(expr: sp.Expr) -> tuple[sp.Expr, list]:
+    """expr with each Sum replaced by a symbol: (expr, [(symbol, summand, k, low, high)])."""
+    sums = sorted(expr.atoms(sp.Sum), key=sp.default_sort_key) if isinstance(expr, sp.Basic) else []
+    lifted = [(sp.Dummy(f"series{i}"), s.function, *s.limits[0]) for i, s in enumerate(sums)]
+    return (expr.xreplace({s: d for s, (d, *_) in zip(sums, lifted)}) if sums else expr), lifted
+
+
+SERIES_MAX_TERMS = 1 << 20
+
+
+def _numpy_series(summand: sp.Expr, k: sp.Symbol, lo: sp.Expr, hi: sp.Expr, symbols: tuple):
+    """Sum over k for all rows at once. The summand is evaluated in log space (pmf factors such as
+    gamma(n + 1)/(gamma(k + 1) gamma(n - k + 1)) p**k overflow separately, not together); an infinite sum
+    stops once the terms decrease below 1e-17 of the total on every row. Rows not done by
+    SERIES_MAX_TERMS are left nan (and so evaluated by mpmath)."""
+    term = sp.lambdify((k,) + tuple(symbols), _log_space(summand), modules=NUMPY_MODULES)
+    low = sp.lambdify(symbols, lo, modules=NUMPY_MODULES)
+    high = sp.lambdify(symbols, hi, modules=NUMPY_MODULES)
+
+    def evaluate(*arrays):
+        shape = np.shape(arrays[0])
+        a, b = (np.broadcast_to(np.asarray(f(*arrays), dtype=float), shape) for f in (low, high))
+        total, previous = np.zeros(shape), np.full(shape, np.inf)
+        done = np.zeros(shape, dtype=bool)
+        k0 = int(np.min(a)) if a.size else 0
+        last = min(int(np.max(b)) if np.all(np.isfinite(b)) else np.inf, k0 + SERIES_MAX_TERMS)
+        kk = k0
+        with np.errstate(all="ignore"):
+            while kk <= last and not np.all(done):
+                t = np.where((kk >= a) & (kk <= b), term(float(kk), *arrays), 0.0)
+                total += np.where(done, 0.0, t)
+                small = (np.abs(t) <= 1e-17 * np.abs(total)) & (np.abs(t) <= previous) & (total != 0)
+                done |= small | (kk >= b)
+                previous = np.abs(t)
+                kk += 1
+        return np.where(done | (kk > b), total, np.nan)
+    return evaluate
+
+
+def _log_space(summand: sp.Expr) -> sp.Expr:
+    """The positive power and gamma factors of a product as one exp(sum of logs); other factors unchanged."""
+    logs, rest = [], []
+    for f in sp.Mul.make_args(summand):
+        base, power = f.as_base_exp()
+        if isinstance(base, sp.gamma):
+            logs.append(power * sp.loggamma(base.args[0]))
+        elif power.has(sp.Symbol) and not base.is_number:
+            logs.append(power * sp.log(base))
+        else:
+            rest.append(f)
+    return sp.exp(sp.Add(*logs)) * sp.Mul(*rest) if logs else summand
 
 
 def relative_errors(candidate, reference, symbols, points, domains: dict | None = None) -> list[float]:
@@ -369,34 +587,71 @@ def _hybrid(closed, series, mask):
 
 def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict | None = None, valid=None,
                   seed: int = 0):
-    """The most accurate float64 function: each stable form alone, or switched to the diagonal series below a
-    threshold, all measured at the same sampled points; among those within a factor 4 of the most accurate
-    (or below 1e-14), the one with the fewest operations. Returns (function, form, (series, threshold) or None)."""
+    """The most accurate float64 function: each stable form alone; a fast form with the Stirling form switched
+    in where a gamma function's argument is large; either with the diagonal series switched in below a threshold;
+    all measured at the same sampled points. First the fewest points worse than 1e-13 (one hopeless corner must
+    not hide the difference elsewhere), then among those within a factor 4 of the most accurate (or below
+    1e-14), the fewest operations. Returns (function, form, (series, threshold) or None)."""
     edges = Edges(expr, symbols, domains)
-    points = [pt for pt in sample_points(symbols, domains, random.Random(seed), 60, identities, valid)
+    points = [pt for pt in sample_points(symbols, domains, random.Random(seed), 125, identities, valid)
               if not edges.pattern(pt)]
     truth = _truth(expr, symbols, points)
-    forms = [(form, numpy_lambda(symbols, form)) for form in stable_forms(expr, symbols,
-                                                                                               identities)]
-    scored = [(max(_errors(fn, truth, points)), sp.count_ops(form), fn, form, None) for form, fn in forms]
-    series = diagonal_series(expr, symbols) if min(scored, key=lambda item: item[0])[0] > 1e-13 else None
+
+    def score(fn, ops, form, switch=None):
+        return *_badness(_errors(fn, truth, points)), ops, fn, form, switch
+
+    scored = [score(numpy_lambda(symbols, form), sp.count_ops(form), form)
+              for form in stable_forms(expr, symbols, identities)]
+    stirling = [item for item in scored if item[4].has(lgamma_rem, digamma_rem)]
+    if stirling:
+        large = _large_gamma_arguments(expr, symbols)
+        rows = [i for i, is_large in enumerate(large(np.array(points, dtype=float).T)) if is_large]
+        best = min(stirling, key=lambda item: _badness(_errors(item[3], [truth[i] for i in rows],
+                                                               [points[i] for i in rows])))[3]
+        scored += [score(_hybrid(fn, best, large), ops, form) for _, _, ops, fn, form, _ in scored
+                   if not form.has(lgamma_rem, digamma_rem)]
+    series = diagonal_series(expr, symbols) if min(item[1] for item in scored) > 1e-13 else None
     if series is not None:
         series_fn = numpy_lambda(symbols, series)
-        for (form, fn), threshold in itertools.product(forms, (1e-2, 3e-2, 0.1, 0.2)):
-            hybrid = _hybrid(fn, series_fn, _near_diagonal(symbols, threshold))
-            scored.append((max(_errors(hybrid, truth, points)), sp.count_ops(form), hybrid, form,
-                           (series, threshold)))
-    good_enough = max(4 * min(item[0] for item in scored), 1e-14)
-    return min((item for item in scored if item[0] <= good_enough), key=lambda item: item[1])[2:]
+        scored += [score(_hybrid(fn, series_fn, _near_diagonal(symbols, threshold)), ops, form, (series, threshold))
+                   for (_, _, ops, fn, form, _), threshold in itertools.product(list(scored), (1e-2, 3e-2, 0.1, 0.2))]
+    fewest_bad = min(item[0] for item in scored)
+    scored = [item for item in scored if item[0] == fewest_bad]
+    good_enough = max(4 * min(item[1] for item in scored), 1e-14)
+    return min((item for item in scored if item[1] <= good_enough), key=lambda item: item[2])[3:]
+
+
+def _badness(errors: list) -> tuple:
+    """(how many errors exceed 1e-13, the worst): what the choice of a form minimizes, in that order."""
+    return sum(e > 1e-13 for e in errors), max(errors, default=0.0)
+
+
+STIRLING_FROM = 1e3
+
+
+def _large_gamma_arguments(expr: sp.Expr, symbols: tuple):
+    """A mask function: rows where every parameter inside a loggamma or digamma is at least STIRLING_FROM (where
+    some are small, the a*log(a) parts do not cancel between them and the plain form is the better one)."""
+    inside = set().union(*[f.free_symbols for f in expr.atoms(sp.loggamma, sp.polygamma)])
+    index = [i for i, s in enumerate(symbols) if s in inside]
+
+    def mask(arrays):
+        large = np.ones(np.shape(arrays[0]), dtype=bool)
+        for i in index:
+            large &= np.abs(arrays[i]) >= STIRLING_FROM
+        return large
+    return mask
 
 
 def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict | None = None,
                    validate: bool = False, valid=None):
     """A vectorized float64 function of ``symbols``: nan where a parameter is outside its domain
-    (or ValueError naming it with validate=True). Large inputs are evaluated in blocks on all cores."""
+    (or ValueError naming it with validate=True). Large inputs are evaluated in blocks on all cores. Where floats
+    fail inside a valid domain (inf - inf once a term overflows), that row is evaluated by mpmath instead."""
     f, form, switch = best_function(expr, symbols, domains, identities, valid)
     checks = [(s.name, DOMAIN_CHECKS[domains[s]]) for s in symbols]
     edges = Edges(expr, symbols, domains)
+    exact = mpmath_function(expr, symbols, domains)
 
     def block(arrays, out):
         bad = np.zeros(out.shape, dtype=bool)
@@ -405,6 +660,8 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
         with np.errstate(all="ignore"):
             out[...] = f(*arrays)
         edges.fill(arrays, out)
+        for i in map(tuple, np.argwhere(np.isnan(out) & ~bad)):
+            out[i] = _float(exact(*[a[i] for a in arrays], dps=30))
         out[bad] = np.nan
 
     def evaluate(*args):
@@ -420,6 +677,14 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
 
     evaluate.expr, evaluate.series = form, switch
     return evaluate
+
+
+def _float(value) -> float:
+    """An mpmath value as a float: beyond the float range, the infinity of its sign; nan if mpmath found none."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
 
 
 BLOCK_ROWS = 1 << 16
@@ -449,7 +714,7 @@ DOMAIN_CHECKS = {
 
 def mpmath_function(expr: sp.Expr, symbols: tuple, domains: dict | None = None):
     """A scalar function of ``symbols`` evaluated with mpmath at ``dps`` digits (0 log 0 = 0 at the edges)."""
-    f = sp.lambdify(symbols, expr, modules=MPMATH_MODULES)
+    f = mpmath_lambda(symbols, expr)
     edges = Edges(expr, symbols, domains or {})
 
     def evaluate(*args, dps: int = 50):
@@ -477,6 +742,9 @@ def python_source(result) -> str:
 
         def _print_phi(self, e):
             return f"phi({self._print(e.args[0])}, {self._print(e.args[1])})"
+
+        def _print_delta(self, e):
+            return f"({self._print(e.args[0])} - {self._print(e.args[1])})"
 
     f = result.numeric()
     printer = Printer({"fully_qualified_modules": True})
