@@ -727,8 +727,16 @@ def mpmath_function(expr: sp.Expr, symbols: tuple, domains: dict | None = None):
 
 
 
+HELPERS = {phi: ["phi_numpy"], expm1x: ["expm1x_numpy"],
+           lgamma_rem: ["_LGAMMA_SERIES", "_ASYMPTOTIC_FROM", "_remainder", "lgamma_rem_numpy"],
+           digamma_rem: ["_DIGAMMA_SERIES", "_ASYMPTOTIC_FROM", "_remainder", "digamma_rem_numpy"]}
+
+
 def python_source(result) -> str:
-    """Readable numpy code for a result's numeric form: common subexpressions hoisted, scipy.special names."""
+    """Readable numpy code for a result's numeric form: common subexpressions hoisted, scipy.special names, and
+    the well-conditioned helpers it calls copied from this module (one implementation, not a second)."""
+    import inspect
+
     from sympy.printing.numpy import SciPyPrinter
 
     class Printer(SciPyPrinter):
@@ -740,8 +748,10 @@ def python_source(result) -> str:
         def _print_loggamma(self, e):
             return f"scipy.special.gammaln({self._print(e.args[0])})"
 
-        def _print_phi(self, e):
-            return f"phi({self._print(e.args[0])}, {self._print(e.args[1])})"
+        def _print_Function(self, e):
+            if type(e) in HELPERS:
+                return f"{HELPERS[type(e)][-1]}({', '.join(self._print(a) for a in e.args)})"
+            return super()._print_Function(e)
 
         def _print_delta(self, e):
             return f"({self._print(e.args[0])} - {self._print(e.args[1])})"
@@ -750,16 +760,13 @@ def python_source(result) -> str:
     printer = Printer({"fully_qualified_modules": True})
     replacements, (reduced,) = sp.cse(f.expr, symbols=sp.numbered_symbols("t"))
     args = ", ".join(s.name for s in result.symbols)
-    lines = ["import numpy", "import scipy.special", "", "",
-             "def phi(t, u):",
-             '    """t - log(u), u = 1 + t: from u where |t| >= 0.5, else t - log1p(t), by its series where |t| < 0.1',
-             '    (no cancellation near t = 0, no rounding of 1 + t near t = -1)."""',
-             "    t, u = numpy.broadcast_arrays(numpy.asarray(t, dtype=float), numpy.asarray(u, dtype=float))",
-             "    out = numpy.array(t - numpy.log(u))", "    mid = numpy.abs(t) < 0.5",
-             "    out[mid] = t[mid] - numpy.log1p(t[mid])", "    small = numpy.abs(t) < 0.1",
-             "    ts, acc = t[small], 0.0", "    for k in range(17, 1, -1):",
-             "        acc = 1.0 / k - ts * acc", "    out[small] = ts * ts * acc", "    return out", "", "",
-             f"def {result.quantity}({args}):", f'    """{result.title} in {result.unit}."""']
+    lines = ["import numpy", "import scipy.constants", "import scipy.special", "", ""]
+    names = list(dict.fromkeys(name for fn, used in HELPERS.items() if f.expr.has(fn) for name in used))
+    for name in names:
+        value = globals()[name]
+        text = inspect.getsource(value) if callable(value) else f"{name} = {value!r}\n"
+        lines += [text.replace("np.", "numpy.").replace("special.", "scipy.special."), ""]
+    lines += [f"def {result.quantity}({args}):", f'    """{result.title} in {result.unit}."""']
     lines += [f"    {sym} = {printer.doprint(e)}" for sym, e in replacements]
     lines.append(f"    return {printer.doprint(reduced)}")
     if f.series is not None:
