@@ -114,19 +114,33 @@ def prove_command(p: SpecArg, q: SpecArg, as_json: JsonOpt = False):
 
 
 @app.command("check")
-def check_command(p: SpecArg, q: Annotated[Optional[str], typer.Argument(help="Q (omit to check H(P) only)")] = None,
+def check_command(p: Annotated[Optional[str], typer.Argument(help="P (omit with --all)")] = None,
+                  q: Annotated[Optional[str], typer.Argument(help="Q (omit to check H(P) only)")] = None,
+                  all_: Annotated[bool, typer.Option("--all", help="every quantity of the catalog")] = False,
                   points: Annotated[int, typer.Option(help="parameter points per quantity")] = 5,
+                  workers: Annotated[int, typer.Option(help="processes for --all")] = 2,
                   as_json: JsonOpt = False):
     """Check H(P), KL and H(P,Q) against 50-digit quadrature or summation of their definitions.
-    Exit 1 if a check failed. Example: symkl check poisson poisson"""
-    from .check import check
-    records = _run(check, p, q, points)
+    Exit 1 if a check failed. Examples: symkl check poisson poisson; symkl check --all --json"""
+    from .check import check, check_all
+    if all_ == (p is not None):
+        _fail("give P (and Q), or --all", 2)
+    if all_:
+        records = check_all(workers, points)
+    else:
+        records = _run(check, p, q, points)
     if as_json:
         typer.echo(json.dumps([r.to_json() for r in records], indent=2))
     else:
         for r in records:
             digits = "" if r.digits is None else f", worst {r.digits:.1f} digits"
-            typer.echo(f"{r.quantity:<14} {r.status}{digits} ({len(r.points)} points)")
+            name = r.p if r.q is None else f"{r.p}||{r.q}"
+            typer.echo(f"{r.quantity:<14} {name:<28} {r.status}{digits} ({len(r.points)} points)")
+        if all_:
+            counts = {}
+            for r in records:
+                counts[r.status] = counts.get(r.status, 0) + 1
+            typer.echo(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
     raise typer.Exit(1 if any(r.status == "failed" for r in records) else 0)
 
 

@@ -564,11 +564,11 @@ def _near_diagonal(symbols, threshold):
     index = {s: i for i, s in enumerate(symbols)}
     pairs = [(index[q], index[p]) for q, p in _diagonal(symbols).items()]
 
-    def mask(arrays):
-        near = np.ones(np.shape(arrays[0]), dtype=bool)
+    def mask(arrays):  # numpy, torch or jax arrays alike
+        near = arrays[0] == arrays[0]
         for qi, pi in pairs:
-            scale = np.abs(arrays[pi]) if symbols[pi].is_positive else np.maximum(np.abs(arrays[pi]), 1.0)
-            near &= np.abs(arrays[qi] - arrays[pi]) <= threshold * scale
+            scale = abs(arrays[pi]) if symbols[pi].is_positive else abs(arrays[pi]).clip(min=1.0)
+            near = near & (abs(arrays[qi] - arrays[pi]) <= threshold * scale)
         return near
     return mask
 
@@ -591,14 +591,15 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
     in where a gamma function's argument is large; either with the diagonal series switched in below a threshold;
     all measured at the same sampled points. First the fewest points worse than 1e-13 (one hopeless corner must
     not hide the difference elsewhere), then among those within a factor 4 of the most accurate (or below
-    1e-14), the fewest operations. Returns (function, form, (series, threshold) or None)."""
+    1e-14), the fewest operations. Returns (function, form, Stirling form where large or None,
+    (series, threshold) or None)."""
     edges = Edges(expr, symbols, domains)
     points = [pt for pt in sample_points(symbols, domains, random.Random(seed), 125, identities, valid)
               if not edges.pattern(pt)]
     truth = _truth(expr, symbols, points)
 
-    def score(fn, ops, form, switch=None):
-        return *_badness(_errors(fn, truth, points)), ops, fn, form, switch
+    def score(fn, ops, form, large=None, switch=None):
+        return *_badness(_errors(fn, truth, points)), ops, fn, form, large, switch
 
     scored = [score(numpy_lambda(symbols, form), sp.count_ops(form), form)
               for form in stable_forms(expr, symbols, identities)]
@@ -606,15 +607,17 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
     if stirling:
         large = _large_gamma_arguments(expr, symbols)
         rows = [i for i, is_large in enumerate(large(np.array(points, dtype=float).T)) if is_large]
-        best = min(stirling, key=lambda item: _badness(_errors(item[3], [truth[i] for i in rows],
-                                                               [points[i] for i in rows])))[3]
-        scored += [score(_hybrid(fn, best, large), ops, form) for _, _, ops, fn, form, _ in scored
+        _, _, _, best, best_form, _, _ = min(stirling, key=lambda item: _badness(
+            _errors(item[3], [truth[i] for i in rows], [points[i] for i in rows])))
+        scored += [score(_hybrid(fn, best, large), ops, form, best_form) for _, _, ops, fn, form, _, _ in scored
                    if not form.has(lgamma_rem, digamma_rem)]
     series = diagonal_series(expr, symbols) if min(item[1] for item in scored) > 1e-13 else None
     if series is not None:
         series_fn = numpy_lambda(symbols, series)
-        scored += [score(_hybrid(fn, series_fn, _near_diagonal(symbols, threshold)), ops, form, (series, threshold))
-                   for (_, _, ops, fn, form, _), threshold in itertools.product(list(scored), (1e-2, 3e-2, 0.1, 0.2))]
+        scored += [score(_hybrid(fn, series_fn, _near_diagonal(symbols, threshold)), ops, form, large,
+                         (series, threshold))
+                   for (_, _, ops, fn, form, large, _), threshold in itertools.product(list(scored),
+                                                                                      (1e-2, 3e-2, 0.1, 0.2))]
     fewest_bad = min(item[0] for item in scored)
     scored = [item for item in scored if item[0] == fewest_bad]
     good_enough = max(4 * min(item[1] for item in scored), 1e-14)
@@ -635,10 +638,10 @@ def _large_gamma_arguments(expr: sp.Expr, symbols: tuple):
     inside = set().union(*[f.free_symbols for f in expr.atoms(sp.loggamma, sp.polygamma)])
     index = [i for i, s in enumerate(symbols) if s in inside]
 
-    def mask(arrays):
-        large = np.ones(np.shape(arrays[0]), dtype=bool)
+    def mask(arrays):  # numpy, torch or jax arrays alike
+        large = arrays[0] == arrays[0]
         for i in index:
-            large &= np.abs(arrays[i]) >= STIRLING_FROM
+            large = large & (abs(arrays[i]) >= STIRLING_FROM)
         return large
     return mask
 
@@ -648,7 +651,7 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
     """A vectorized float64 function of ``symbols``: nan where a parameter is outside its domain
     (or ValueError naming it with validate=True). Large inputs are evaluated in blocks on all cores. Where floats
     fail inside a valid domain (inf - inf once a term overflows), that row is evaluated by mpmath instead."""
-    f, form, switch = best_function(expr, symbols, domains, identities, valid)
+    f, form, large, switch = best_function(expr, symbols, domains, identities, valid)
     checks = [(s.name, DOMAIN_CHECKS[domains[s]]) for s in symbols]
     edges = Edges(expr, symbols, domains)
     exact = mpmath_function(expr, symbols, domains)
@@ -675,7 +678,7 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
         in_blocks(block, arrays, out)
         return out[()] if out.ndim == 0 else out
 
-    evaluate.expr, evaluate.series = form, switch
+    evaluate.expr, evaluate.large, evaluate.series = form, large, switch
     return evaluate
 
 

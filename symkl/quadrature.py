@@ -1,7 +1,8 @@
 """Numeric values of the defining integrals and sums with mpmath, independent of the symbolic derivation.
 
 Integrals run over the support split at the kinks of |x - c| and the support ends; near a finite end the
-substitution x = end +- u**4 tames integrable singularities such as x**(a - 1) under a beta or gamma density.
+substitution x = end +- u**m, m fitted to the density's power law there, tames integrable singularities such as
+x**(a - 1) under a beta or gamma density.
 Sums run term by term until a geometric bound on the tail is below the target precision.
 """
 from __future__ import annotations
@@ -40,16 +41,32 @@ def _integrands(quantity, fp, p_values, fq, q_values, x):
 
 
 def _integral(quantity, fp, p_values, fq, q_values, dps, method):
-    x = sp.Symbol("x", real=True)
+    x, y = sp.Symbol("x", real=True), sp.Symbol("y", positive=True)
     log_p, integrand = _integrands(quantity, fp, p_values, fq, q_values, x)
     with mpmath.workdps(dps + 20):
-        weight = sp.lambdify(x, sp.exp(log_p), "mpmath")
-        f = sp.lambdify(x, integrand, "mpmath")
-        lo, hi = (_mp(v) for v in bounds(fp.support(*p_values)))
+        g = _weighted(x, log_p, integrand, dps + 20)
+        support = bounds(fp.support(*p_values))
+        lo, hi = (_mp(v) for v in support)
         cuts = sorted({_mp(c) for c in _kinks(x, integrand, log_p) | _landmarks(fp, p_values)} - {lo, hi})
         points = [lo] + [c for c in cuts if lo < c < hi] + [hi]
-        return mpmath.fsum(_piece(lambda t: _product(weight, f, t), a, b, method)
-                           for a, b in zip(points, points[1:]))
+        near = {}
+        for end, side in zip(support, (1, -1)):
+            if end.is_finite:  # the integrand in the distance y to the end: 1 - (1 - y) is y, exactly
+                shift = {x: end + side * y}
+                near[_mp(end)] = (_weighted(y, log_p.subs(shift), integrand.subs(shift), dps + 20),
+                                  _power(_mpmath_function(y, log_p.subs(shift), dps + 20)))
+        return mpmath.fsum(_piece(g, a, b, method, near.get(a), near.get(b)) for a, b in zip(points, points[1:]))
+
+
+def _weighted(x, log_p, integrand, dps):
+    """t -> p(t) * integrand(t) as an mpmath function (see _product)."""
+    weight, f = _mpmath_function(x, sp.exp(log_p), dps), _mpmath_function(x, integrand, dps)
+    return lambda t: _product(weight, f, t)
+
+
+def _mpmath_function(x, expr, dps):
+    """expr as an mpmath function of x, its parameter-only parts (loggamma(5/2), log(2 pi)) evaluated once."""
+    return sp.lambdify(x, sp.N(expr, dps), "mpmath")
 
 
 def _mass_outside(fp, p_values, fq, q_values, dps):
@@ -59,7 +76,7 @@ def _mass_outside(fp, p_values, fq, q_values, dps):
     gaps = [(lo_p, min(lo_q, hi_p))] if lo_p < lo_q else []
     gaps += [(max(hi_q, lo_p), hi_p)] if hi_p > hi_q else []
     with mpmath.workdps(dps):
-        weight = sp.lambdify(x, sp.exp(fp.log_density(x, *p_values)), "mpmath")
+        weight = _mpmath_function(x, sp.exp(fp.log_density(x, *p_values)), dps)
         return mpmath.fsum(_piece(lambda t: _product(weight, lambda _: 1, t), _mp(a), _mp(b), "tanh-sinh")
                            for a, b in gaps if a < b)
 
@@ -132,14 +149,35 @@ def _kinks(x, *exprs):
     return out
 
 
-def _piece(g, a, b, method):
-    """Integrate g over (a, b), substituting u**4 near finite ends so that endpoint singularities are smooth."""
+SMOOTH_ORDER = 24
+
+
+def _power(log_weight) -> float:
+    """The substitution power m for x = end +- y, y = u**m, at a finite support end: the density behaves like
+    y**s there (s from two evaluations very close to the end), and m*(s + 1) = SMOOTH_ORDER makes the
+    integrand ~ u**23 * log(u), smooth enough for Gauss-Legendre as well as tanh-sinh (u**4 is not, for s < 0)."""
+    near, nearer = mpmath.mpf(10) ** -20, mpmath.mpf(10) ** -30
+    try:
+        s = (log_weight(near) - log_weight(nearer)) / mpmath.log(near / nearer)
+    except (ValueError, ZeroDivisionError):
+        return 1
+    return 1 if not mpmath.isfinite(s) or s + 1 >= SMOOTH_ORDER else SMOOTH_ORDER / (s + 1)
+
+
+def _piece(g, a, b, method, near_a=None, near_b=None):
+    """Integrate g over (a, b). Next to a finite support end, ``near`` = (h, m) gives the integrand h(y) in the
+    distance y to the end and the power m of the substitution y = u**m (see _power)."""
     quad = lambda h, interval: mpmath.quad(h, interval, method=method)  # noqa: E731
+
+    def part(end, side, near, length):
+        if near is None:
+            return quad(g, sorted([end, end + side * length]))
+        h, m = near
+        return quad(lambda u: m * u**(m - 1) * h(u**m), [0, length ** (1 / m)])
     if mpmath.isinf(a) and mpmath.isinf(b):
         return quad(g, [-mpmath.inf, 0, mpmath.inf])
     if mpmath.isinf(b):
-        return quad(lambda u: 4 * u**3 * g(a + u**4), [0, 1]) + quad(g, [a + 1, mpmath.inf])
+        return part(a, 1, near_a, 1) + quad(g, [a + 1, mpmath.inf])
     if mpmath.isinf(a):
-        return quad(lambda u: 4 * u**3 * g(b - u**4), [0, 1]) + quad(g, [-mpmath.inf, b - 1])
-    h = ((b - a) / 2) ** mpmath.mpf(0.25)
-    return quad(lambda u: 4 * u**3 * g(a + u**4), [0, h]) + quad(lambda u: 4 * u**3 * g(b - u**4), [0, h])
+        return part(b, -1, near_b, 1) + quad(g, [-mpmath.inf, b - 1])
+    return part(a, 1, near_a, (b - a) / 2) + part(b, -1, near_b, (b - a) / 2)

@@ -84,20 +84,25 @@ class Result:
         return {s: out[s] for s in self.symbols}
 
     def numeric(self, backend: str = "numpy", validate: bool = False):
-        """A function of ``symbols``: vectorized float64 (numpy, scipy.special) or scalar mpmath (dps=...).
+        """A function of ``symbols``: vectorized float64 (numpy, scipy.special), scalar mpmath (dps=...), or
+        differentiable torch / jax (when installed) for training losses.
 
         The numpy form is chosen among stable rewrites by measured accuracy; invalid arguments give nan,
-        or ValueError naming the parameter with ``validate=True``.
+        or ValueError naming the parameter with ``validate=True``. torch and jax use the same form.
         """
         from . import numeric
         if self.expr is None:
             raise ValueError(f"{self.title}: no closed form, so no numeric function; use value() at given values")
         if backend == "mpmath":
             return numeric.mpmath_function(self.expr, self.symbols, self.domains())
-        if backend != "numpy":
-            raise ValueError(f"unknown backend {backend!r}: use numpy or mpmath")
-        return numeric.numpy_function(self.expr, self.symbols, self.domains(), self.identities(), validate,
-                                      self.valid_point)
+        if backend not in ("numpy", "torch", "jax"):
+            raise ValueError(f"unknown backend {backend!r}: use numpy, mpmath, torch or jax")
+        f = numeric.numpy_function(self.expr, self.symbols, self.domains(), self.identities(), validate,
+                                   self.valid_point)
+        if backend == "numpy":
+            return f
+        from .autodiff import array_function
+        return array_function(f, self.symbols, backend)
 
     def identities(self) -> dict:
         """Substitutions true for every valid parameter value (categorical: p1 + ... + pK = 1)."""

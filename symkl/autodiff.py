@@ -1,0 +1,109 @@
+"""Numeric functions for training losses: torch or jax, differentiable, from the form chosen for numpy.
+
+The numpy function switches forms row by row with boolean indexing; autodiff frameworks need the same switches
+as ``where`` over whole arrays, with the unused branch fed harmless inputs (a nan there would still poison the
+gradient). Probabilities exactly 0 or 1 (0 log 0) are handled by the numpy backend only.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import sympy as sp
+from sympy.printing.lambdarepr import LambdaPrinter
+
+from . import numeric
+
+
+def array_function(numpy_fn, symbols: tuple, backend: str):
+    """The torch or jax version of a ``numeric.numpy_function`` result (same form, Stirling and series switches)."""
+    xp, lgamma, digamma = _namespace(backend)
+    helpers = _helpers(xp, lgamma, digamma)
+
+    def compile_(expr):
+        return sp.lambdify(symbols, _vectorized(expr), modules=[helpers, dict(vars(xp))],
+                           printer=LambdaPrinter({"allow_unknown_functions": True, "strict": False,
+                                                  "fully_qualified_modules": False}))
+    main = compile_(numpy_fn.expr)
+    large = numpy_fn.large and (compile_(numpy_fn.large), numeric._large_gamma_arguments(numpy_fn.expr, symbols))
+    series = numpy_fn.series and (compile_(numpy_fn.series[0]), numeric._near_diagonal(symbols, numpy_fn.series[1]))
+
+    def evaluate(*args):
+        args = xp.broadcast_arrays(*[xp.asarray(a) for a in args]) if backend == "jax" else \
+            xp.broadcast_tensors(*[xp.as_tensor(a, dtype=xp.float64) for a in args])
+        out = main(*args)
+        for switch in (large, series):
+            if switch:
+                fn, mask = switch
+                out = xp.where(mask(args), fn(*args), out)
+        return out
+    return evaluate
+
+
+_where, _and, _or, _not = (sp.Function(name) for name in ("where", "logical_and", "logical_or", "logical_not"))
+
+
+def _vectorized(expr: sp.Expr) -> sp.Expr:
+    """Piecewise as nested where, And/Or/Not as elementwise calls: Python's if/and do not act on whole arrays."""
+    def piecewise(e):
+        out = e.args[-1][0] if e.args[-1][1] == sp.true else sp.nan
+        for value, cond in reversed(e.args[:-1] if e.args[-1][1] == sp.true else e.args):
+            out = _where(cond, value, out)
+        return out
+    expr = expr.replace(lambda e: isinstance(e, sp.Piecewise), piecewise)
+    for kind, fn in ((sp.And, _and), (sp.Or, _or)):
+        expr = expr.replace(lambda e: isinstance(e, kind),
+                            lambda e, fn=fn: functools.reduce(lambda a, b: fn(a, b), e.args))
+    return expr.replace(lambda e: isinstance(e, sp.Not), lambda e: _not(e.args[0]))
+
+
+def _namespace(backend: str):
+    if backend == "torch":
+        import torch
+        return torch, torch.lgamma, torch.digamma
+    if backend == "jax":
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        from jax.scipy import special
+        return jnp, special.gammaln, special.digamma
+    raise ValueError(f"unknown backend {backend!r}: use numpy, mpmath, torch or jax")
+
+
+def _helpers(xp, lgamma, digamma) -> dict:
+    """phi, the Stirling remainders and expm1x with ``where`` in place of boolean indexing."""
+    def phi(t, u):
+        small, mid = abs(t) < 0.1, abs(t) < 0.5
+        ts, tm = xp.where(small, t, 0.0), xp.where(mid, t, 0.0)
+        acc = 1.0 / 17
+        for k in range(16, 1, -1):
+            acc = 1.0 / k - ts * acc
+        far = t - xp.log(xp.where(mid, 1.0, u))
+        return xp.where(small, ts * ts * acc, xp.where(mid, tm - xp.log1p(tm), far))
+
+    def remainder(direct, series, odd):
+        def f(a):
+            big = a >= numeric._ASYMPTOTIC_FROM
+            small_a, big_a = xp.where(big, 1.0, a), xp.where(big, a, numeric._ASYMPTOTIC_FROM)
+            z = 1.0 / big_a**2
+            acc = series[-1]
+            for c in reversed(series[:-1]):
+                acc = acc * z + c
+            return xp.where(big, acc / big_a if odd else -acc * z, direct(small_a))
+        return f
+
+    def expm1x(a):
+        small = abs(a) < 0.1
+        s = xp.where(small, a, 0.0)
+        acc = 1.0
+        for k in range(17, 2, -1):
+            acc = 1.0 + s * acc / k
+        return xp.where(small, s * s * acc / 2, xp.expm1(xp.where(small, 1.0, a)) - xp.where(small, 1.0, a))
+
+    return {"phi": phi, "delta": lambda q, p: q - p, "expm1x": expm1x, "loggamma": lgamma, "pi": math.pi,
+            "where": xp.where, "logical_and": xp.logical_and, "logical_or": xp.logical_or,
+            "logical_not": xp.logical_not, "oo": math.inf, "nan": math.nan,
+            "polygamma": lambda n, x: digamma(x),
+            "lgamma_rem": remainder(lambda a: lgamma(a) - (a - 0.5) * xp.log(a) + a - 0.5 * math.log(2 * math.pi),
+                                    numeric._LGAMMA_SERIES, True),
+            "digamma_rem": remainder(lambda a: digamma(a) - xp.log(a) + 0.5 / a, numeric._DIGAMMA_SERIES, False)}
