@@ -73,13 +73,12 @@ def _namespace(backend: str):
 def _helpers(xp, lgamma, digamma) -> dict:
     """phi, the Stirling remainders and expm1x with ``where`` in place of boolean indexing."""
     def phi(t, u):
-        small, mid = abs(t) < 0.1, abs(t) < 0.5
-        ts, tm = xp.where(small, t, 0.0), xp.where(mid, t, 0.0)
+        small = abs(t) < 0.1
+        ts = xp.where(small, t, 0.0)
         acc = 1.0 / 17
         for k in range(16, 1, -1):
             acc = 1.0 / k - ts * acc
-        far = t - xp.log(xp.where(mid, 1.0, u))
-        return xp.where(small, ts * ts * acc, xp.where(mid, tm - xp.log1p(tm), far))
+        return xp.where(small, ts * ts * acc, t - xp.log(xp.where(small, 1.0, u)))
 
     def remainder(direct, series, odd):
         def f(a):

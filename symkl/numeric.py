@@ -108,13 +108,11 @@ def expm1x_numpy(a):
 
 
 def phi_numpy(t, u):
-    """t - log(u), u = 1 + t, in float64: from u where |t| >= 0.5; t - log1p(t) where 0.1 <= |t| < 0.5; the
-    series t**2*(1/2 - t/3 + ...) by Horner where |t| < 0.1."""
+    """t - log(u), u = 1 + t, in float64: from u where |t| >= 0.1 (a cancellation of at most 20 ulp there, and
+    u itself is exact where 1 + t would round); the series t**2*(1/2 - t/3 + ...) by Horner where |t| < 0.1."""
     t, u = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(u, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.array(t - np.log(u), dtype=float)
-        mid = np.abs(t) < 0.5
-        out[mid] = t[mid] - np.log1p(t[mid])
     small = np.flatnonzero(np.abs(t) < 0.1)
     if small.size:
         ts = t.reshape(-1)[small]
