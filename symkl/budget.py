@@ -1,5 +1,8 @@
 """Time budgets for symbolic steps that can run long: running out is an ``OutOfTime`` error, never a hang.
 
+Budgets count this process's CPU time, not the wall clock: what a derivation finds (a closed form, or "no closed
+form" when an integration runs out) must not depend on how busy the machine is.
+
 Budgets nest (a query's budget around an integration's): an inner budget never extends an outer one, and when
 the outer one runs out inside an inner step, the error reaches the outer caller instead of being taken for the
 inner step's own failure (which would, for instance, cache "no closed form" for a pair that has one).
@@ -23,7 +26,7 @@ class OutOfTime(Exception):
 
 
 def _on_alarm(signum, frame):
-    now = time.monotonic()
+    now = time.process_time()
     for depth, (deadline, what, seconds) in enumerate(_DEADLINES):
         if now >= deadline - 1e-3:
             raise OutOfTime(f"{what} ran out of its {seconds:g} s time budget", depth)
@@ -32,27 +35,28 @@ def _on_alarm(signum, frame):
 
 def _arm() -> None:
     if _DEADLINES:
-        remaining = min(d for d, _, _ in _DEADLINES) - time.monotonic()
-        signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-3))
+        remaining = min(d for d, _, _ in _DEADLINES) - time.process_time()
+        signal.setitimer(signal.ITIMER_PROF, max(remaining, 1e-3))
 
 
 @contextlib.contextmanager
 def time_budget(seconds: float, what: str = "this step"):
-    """Raise OutOfTime inside the block after ``seconds`` (main thread; elsewhere the block runs unbounded)."""
+    """Raise OutOfTime inside the block after ``seconds`` of CPU time (main thread; elsewhere the block runs
+    unbounded)."""
     if threading.current_thread() is not threading.main_thread() or seconds <= 0:
         yield
         return
     outermost = not _DEADLINES
-    previous = signal.signal(signal.SIGALRM, _on_alarm) if outermost else None
-    _DEADLINES.append((time.monotonic() + seconds, what, seconds))
+    previous = signal.signal(signal.SIGPROF, _on_alarm) if outermost else None
+    _DEADLINES.append((time.process_time() + seconds, what, seconds))
     _arm()
     try:
         yield
     finally:
         _DEADLINES.pop()
         if outermost:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, previous)
         else:
             _arm()
 

@@ -84,6 +84,8 @@ def _check_job(job) -> Record:
             return check_quantity(quantity, p, q, n_points)
     except OutOfTime as err:
         return Record(p, q, quantity, "inconclusive", None, [{"status": "inconclusive", "note": str(err)}])
+    except Exception as err:  # a check that crashes has failed, visibly, without stopping the others
+        return Record(p, q, quantity, "failed", None, [{"status": "failed", "note": f"{type(err).__name__}: {err}"}])
 
 
 def _check_point(result, quantity, pp: Instance, qq: Instance | None) -> dict:

@@ -31,7 +31,7 @@ _SETTINGS = {"timeout": 30.0}
 
 
 @app.callback()
-def options(timeout: Annotated[float, typer.Option(help="seconds a query may take before exit 3")] = 30.0):
+def options(timeout: Annotated[float, typer.Option(help="CPU seconds a query may take before exit 3")] = 30.0):
     """Derive and verify KL divergence, entropy and cross-entropy between distributions."""
     _SETTINGS["timeout"] = timeout
 

@@ -392,19 +392,21 @@ class Edges:
 
 
 TRUTH_DPS = 60
+TRUTH_SECONDS = 2.0  # a point whose reference takes longer (a series of 1e6 terms) is left out
 
 
 def _truth(reference, symbols, points, domains: dict | None = None) -> list:
     """The reference expression at each float point, at TRUTH_DPS digits (mpmath); where a probability is exactly
-    0 or 1, the expression specialized there (0 log 0 = 0); None where mpmath cannot evaluate it."""
+    0 or 1, the expression specialized there (0 log 0 = 0); None where mpmath cannot evaluate it (in time)."""
     edges = Edges(reference, symbols, domains or {})
     general = mpmath_lambda(symbols, reference)
     out = []
     with mpmath.workdps(TRUTH_DPS):
         for point in points:
             f = edges.mpmath_form(point) or general
+            args = [int(v) if s.is_integer else mpmath.mpf(v) for s, v in zip(symbols, point)]
             try:
-                out.append(f(*[int(v) if s.is_integer else mpmath.mpf(v) for s, v in zip(symbols, point)]))
+                out.append(attempt(TRUTH_SECONDS, "a reference value", lambda: f(*args)))
             except (mpmath.libmp.NoConvergence, ZeroDivisionError, ValueError):
                 out.append(None)
     return out
@@ -418,6 +420,8 @@ def _errors(fn, truth, points) -> list[float]:
     """|fn(x) - truth|/|truth| at each point: inf where a finite value is missing, or where the truth is 0 and
     the value is not exactly 0; beyond the float range, only the matching infinity is right. Points without a
     reference value are left out."""
+    if not points:
+        return []
     with np.errstate(all="ignore"):
         got = np.asarray(fn(*np.array(points, dtype=float).T), dtype=float) * np.ones(len(points))
     out = []
@@ -460,75 +464,72 @@ def numpy_lambda(symbols, expr):
 
 
 def mpmath_lambda(symbols, expr):
-    """expr as a scalar mpmath function; each series summed by mpmath (nsum where it is infinite)."""
+    """expr as a scalar mpmath function; each series summed from its largest term outward (series.py)."""
+    from .series import mpmath_sum
     expr, sums = _lift_sums(expr)
     main = sp.lambdify(tuple(symbols) + tuple(s for s, *_ in sums), expr, modules=MPMATH_MODULES)
-    series = [(sp.lambdify((k,) + tuple(symbols), summand, modules=MPMATH_MODULES),
+    series = [(sp.lambdify((k,) + tuple(symbols), _log_space(summand), modules=MPMATH_MODULES),
                sp.lambdify(symbols, lo, modules=MPMATH_MODULES), sp.lambdify(symbols, hi, modules=MPMATH_MODULES))
               for _, summand, k, lo, hi in sums]
 
-    def total(term, lo, hi, args):
-        a, b = lo(*args), hi(*args)
-        if mpmath.isinf(b):
-            return mpmath.nsum(lambda k: term(k, *args), [a, mpmath.inf])
-        return mpmath.fsum(term(mpmath.mpf(k), *args) for k in range(int(a), int(b) + 1))
-
     def evaluate(*args):
-        return main(*args, *[total(term, lo, hi, args) for term, lo, hi in series])
+        return main(*args, *[mpmath_sum(lambda k, t=term: t(k, *args), lo(*args), hi(*args))
+                             for term, lo, hi in series])
     return evaluate
 
 
 def _lift_sums(expr: sp.Expr) -> tuple[sp.Expr, list]:
-    """expr with each Sum replaced by a symbol: (expr, [(symbol, summand, k, low, high)])."""
+    """expr with each Sum replaced by a symbol: (expr, [(symbol, summand, k, low, high)]); k becomes a plain real
+    symbol (for an integer k, sympy turns loggamma(k + 1) back into log(gamma(k + 1)), which overflows)."""
     sums = sorted(expr.atoms(sp.Sum), key=sp.default_sort_key) if isinstance(expr, sp.Basic) else []
-    lifted = [(sp.Dummy(f"series{i}"), s.function, *s.limits[0]) for i, s in enumerate(sums)]
+    real_k = [sp.Dummy(s.limits[0][0].name, real=True) for s in sums]
+    lifted = [(sp.Dummy(f"series{i}"), s.function.xreplace({s.limits[0][0]: k}), k, *s.limits[0][1:])
+              for i, (s, k) in enumerate(zip(sums, real_k))]
     return (expr.xreplace({s: d for s, (d, *_) in zip(sums, lifted)}) if sums else expr), lifted
 
 
-SERIES_MAX_TERMS = 1 << 20
-
-
 def _numpy_series(summand: sp.Expr, k: sp.Symbol, lo: sp.Expr, hi: sp.Expr, symbols: tuple):
-    """Sum over k for all rows at once. The summand is evaluated in log space (pmf factors such as
-    gamma(n + 1)/(gamma(k + 1) gamma(n - k + 1)) p**k overflow separately, not together); an infinite sum
-    stops once the terms decrease below 1e-17 of the total on every row. Rows not done by
-    SERIES_MAX_TERMS are left nan (and so evaluated by mpmath)."""
-    term = sp.lambdify((k,) + tuple(symbols), _log_space(summand), modules=NUMPY_MODULES)
+    """Sum over k for all rows at once (series.numpy_sum). The summand is evaluated in log space: pmf factors
+    such as gamma(n + 1)/(gamma(k + 1) gamma(n - k + 1)) p**k overflow separately, not together."""
+    from .series import numpy_sum
+    logs, rest = _log_parts(summand)
+    term = sp.lambdify((k,) + tuple(symbols), sp.exp(logs) * rest, modules=NUMPY_MODULES)
+    log_size = sp.lambdify((k,) + tuple(symbols), logs + sp.log(sp.Abs(rest)), modules=NUMPY_MODULES)
     low = sp.lambdify(symbols, lo, modules=NUMPY_MODULES)
     high = sp.lambdify(symbols, hi, modules=NUMPY_MODULES)
 
     def evaluate(*arrays):
-        shape = np.shape(arrays[0])
+        shape = np.shape(arrays[0]) if arrays else ()
         a, b = (np.broadcast_to(np.asarray(f(*arrays), dtype=float), shape) for f in (low, high))
-        total, previous = np.zeros(shape), np.full(shape, np.inf)
-        done = np.zeros(shape, dtype=bool)
-        k0 = int(np.min(a)) if a.size else 0
-        last = min(int(np.max(b)) if np.all(np.isfinite(b)) else np.inf, k0 + SERIES_MAX_TERMS)
-        kk = k0
-        with np.errstate(all="ignore"):
-            while kk <= last and not np.all(done):
-                t = np.where((kk >= a) & (kk <= b), term(float(kk), *arrays), 0.0)
-                total += np.where(done, 0.0, t)
-                small = (np.abs(t) <= 1e-17 * np.abs(total)) & (np.abs(t) <= previous) & (total != 0)
-                done |= small | (kk >= b)
-                previous = np.abs(t)
-                kk += 1
-        return np.where(done | (kk > b), total, np.nan)
+
+        def at(kk, expand=False, fn=term):
+            return fn(kk, *[x[..., None] if expand else x for x in arrays])
+        return numpy_sum(at, a, b, lambda kk, expand=False: at(kk, expand, log_size))
     return evaluate
 
 
-def _log_space(summand: sp.Expr) -> sp.Expr:
-    """The positive power and gamma factors of a product as one exp(sum of logs); other factors unchanged."""
+def _log_parts(summand: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """summand = exp(L) * rest: L the sum of the logs of its exponential, power and gamma factors (pmf factors
+    that overflow separately, not together), rest the other factors; log(gamma(u)) read as loggamma(u)."""
+    summand = summand.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.gamma),
+                              lambda e: sp.loggamma(e.args[0].args[0]))
     logs, rest = [], []
     for f in sp.Mul.make_args(summand):
         base, power = f.as_base_exp()
-        if isinstance(base, sp.gamma):
+        if isinstance(f, sp.exp):
+            logs.append(f.args[0])
+        elif isinstance(base, sp.gamma):
             logs.append(power * sp.loggamma(base.args[0]))
         elif power.has(sp.Symbol) and not base.is_number:
             logs.append(power * sp.log(base))
         else:
             rest.append(f)
-    return sp.exp(sp.Add(*logs)) * sp.Mul(*rest) if logs else summand
+    return sp.Add(*logs), sp.Mul(*rest)
+
+
+def _log_space(summand: sp.Expr) -> sp.Expr:
+    logs, rest = _log_parts(summand)
+    return sp.exp(logs) * rest
 
 
 def relative_errors(candidate, reference, symbols, points, domains: dict | None = None) -> list[float]:
@@ -662,7 +663,10 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
             out[...] = f(*arrays)
         edges.fill(arrays, out)
         for i in map(tuple, np.argwhere(np.isnan(out) & ~bad)):
-            out[i] = _float(exact(*[a[i] for a in arrays], dps=30))
+            try:
+                out[i] = _float(exact(*[a[i] for a in arrays], dps=30))
+            except ValueError:  # a series too long to sum: stays nan
+                pass
         out[bad] = np.nan
 
     def evaluate(*args):

@@ -43,6 +43,7 @@ def _integrands(quantity, fp, p_values, fq, q_values, x):
 def _integral(quantity, fp, p_values, fq, q_values, dps, method):
     x, y = sp.Symbol("x", real=True), sp.Symbol("y", positive=True)
     log_p, integrand = _integrands(quantity, fp, p_values, fq, q_values, x)
+    log_p, integrand, fp, p_values = _in_base_variable(fp, p_values, x, log_p, integrand)
     with mpmath.workdps(dps + 20):
         g = _weighted(x, log_p, integrand, dps + 20)
         support = bounds(fp.support(*p_values))
@@ -56,6 +57,18 @@ def _integral(quantity, fp, p_values, fq, q_values, dps, method):
                 near[_mp(end)] = (_weighted(y, log_p.subs(shift), integrand.subs(shift), dps + 20),
                                   _power(_mpmath_function(y, log_p.subs(shift), dps + 20)))
         return mpmath.fsum(_piece(g, a, b, method, near.get(a), near.get(b)) for a, b in zip(points, points[1:]))
+
+
+def _in_base_variable(fp, p_values, x, log_p, integrand):
+    """For X = g(Y) (a declared transformation), the integral over Y's support with the Jacobian g'(Y): a
+    lognormal's mass spread over many decades of x is a normal's bulk in y, where quadrature converges."""
+    if fp.transformation is None:
+        return log_p, integrand, fp, p_values
+    base, base_values, g = fp.transformation(*p_values)
+    to_x = {x: g(x)}
+    jacobian = sp.log(sp.diff(g(x), x))
+    return (sp.expand_log(log_p.subs(to_x) + jacobian, force=True), sp.expand_log(integrand.subs(to_x), force=True),
+            base, base_values)
 
 
 def _weighted(x, log_p, integrand, dps):
@@ -98,7 +111,7 @@ def _sum(quantity, fp, p_values, fq, q_values, dps):
                 continue
             if q_support is not None and quantity != "entropy" and q_support.contains(n) is not sp.true:
                 return mpmath.inf
-            term = mpmath.mpf(sp.N(weight * integrand.subs(k, n), dps + 20)._mpf_)
+            term = _mp(weight * integrand.subs(k, n))
             total += term
             if previous:
                 ratios = (ratios + [abs(term / previous)])[-10:]
@@ -110,9 +123,11 @@ def _sum(quantity, fp, p_values, fq, q_values, dps):
 
 
 def _mp(v):
+    """A real sympy number (exact or not) as an mpf at the working precision."""
+    v = sp.N(v, mpmath.mp.dps)
     if v.is_infinite:
         return mpmath.inf if v > 0 else -mpmath.inf
-    return mpmath.mpf(sp.Float(sp.N(v, mpmath.mp.dps), mpmath.mp.dps)._mpf_)
+    return mpmath.mpf(0) if v.is_zero else mpmath.mpf(sp.Float(v, mpmath.mp.dps)._mpf_)
 
 
 def _product(weight, f, t):
@@ -125,7 +140,7 @@ def _product(weight, f, t):
     return v if mpmath.isfinite(v) else mpmath.mpf(0)
 
 
-_STEPS = (-32, -16, -8, -4, -2, -1, 0, 1, 2, 4, 8, 16, 32, 64)
+_STEPS = (-256, -128, -64, -32, -16, -8, -4, -2, -1, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
 def _landmarks(fam, values) -> set:

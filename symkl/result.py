@@ -55,9 +55,11 @@ class Result:
                              f"give every parameter a value, as in normal(0, 1)")
         if self.expr.is_infinite:
             return mpmath.inf if self.expr.is_extended_positive else -mpmath.inf
-        expr = self.expr.replace(lambda e: isinstance(e, sp.Sum) and e.limits[0][2].is_Integer, lambda e: e.doit())
         with mpmath.workdps(dps + 10):
-            number = sp.N(expr, dps + 10)
+            if self.expr.has(sp.Sum):  # sympy's evalf of a pmf-weighted series can be far off (Poisson(1000))
+                from .numeric import mpmath_lambda
+                return +mpmath_lambda((), self.expr)()
+            number = sp.N(self.expr, dps + 10)
             if not number.is_Number or number.is_infinite or number is sp.nan:
                 raise ValueError(f"{self.title}: could not evaluate {self.expr} to a number")
             return +mpmath.mpf(number._mpf_) if number.is_Float else +mpmath.mpf(sp.Float(number, dps + 10)._mpf_)

@@ -30,3 +30,12 @@ def test_budget_is_disarmed_after_the_block():
     with time_budget(0.05, "short"):
         pass
     assert spin(0.1) == "done"
+
+
+def test_budgets_count_cpu_time_not_the_wall_clock():
+    """What a derivation finds must not depend on how busy the machine is: waiting spends no budget."""
+    with time_budget(0.2, "cpu"):
+        time.sleep(0.5)
+    with pytest.raises(OutOfTime):
+        with time_budget(0.2, "cpu"):
+            spin(5)

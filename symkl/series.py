@@ -1,0 +1,92 @@
+"""Numeric sums of the series the engine keeps exact (E[log X!] under a Poisson or a binomial).
+
+Summing from the lower limit fails twice over for a pmf-weighted series: the terms near it can be negligible
+(Poisson(1000) at k = 0 is e**-1000), so a stopping rule meets a tiny partial sum and stops, and an extrapolating
+summation (mpmath.nsum) is misled the same way. Both versions here find the largest term first (doubling, then a
+ternary search: the terms rise and fall once) and sum outward from it until the terms fall below the target.
+"""
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+
+RUN = 4  # consecutive negligible, non-increasing terms that end a direction
+MAX_TERMS = 1 << 16  # per direction, for the vectorized version (rows left over are nan)
+MPMATH_MAX_TERMS = 1 << 20  # per direction, for the mpmath version (beyond: ValueError, never a hang)
+
+
+def mpmath_sum(term, a, b):
+    """sum(term(k) for k = a..b) at mpmath's working precision; b may be mpmath.inf."""
+    a = int(a)
+    eps = mpmath.mpf(2) ** (-mpmath.mp.prec - 10)
+    top = _peak(lambda k: abs(term(mpmath.mpf(k))), a, b)
+    total = term(mpmath.mpf(top))
+    for step in (1, -1):
+        k, run, previous = top + step, 0, mpmath.inf
+        while a <= k <= b and run < RUN:
+            if abs(k - top) > MPMATH_MAX_TERMS:
+                raise ValueError(f"the series needs more than {MPMATH_MAX_TERMS} terms on one side of its largest")
+            t = term(mpmath.mpf(k))
+            total += t
+            run = run + 1 if abs(t) <= eps * abs(total) and abs(t) <= previous else 0
+            previous, k = abs(t), k + step
+    return total
+
+
+def _peak(size, a: int, b) -> int:
+    """The k in [a, b] with the largest size(k), for sizes that rise and then fall."""
+    probes = [a + 2**j - 1 for j in range(64) if a + 2**j - 1 <= b]
+    values = [size(k) for k in probes]
+    i = max(range(len(probes)), key=values.__getitem__)
+    lo = probes[i - 1] if i else a
+    hi = probes[i + 1] if i + 1 < len(probes) else (int(b) if b != mpmath.inf else probes[i])
+    while hi - lo > 2:
+        m1, m2 = lo + (hi - lo) // 3, hi - (hi - lo) // 3
+        if size(m1) < size(m2):
+            lo = m1
+        else:
+            hi = m2
+    return max(range(lo, hi + 1), key=size)
+
+
+def numpy_sum(term, a, b, log_size):
+    """The same for float64 arrays of rows at once: term(k) with k an array (one k per row), log_size(k) the log
+    of its size (the largest term is found by it: the terms themselves underflow to 0 far from it); a, b arrays
+    (b may be inf). Rows not finished within MAX_TERMS per direction are nan."""
+    a = np.asarray(a, dtype=float)
+    b = np.broadcast_to(np.asarray(b, dtype=float), a.shape)
+    with np.errstate(all="ignore"):
+        probes = a[..., None] + 2.0 ** np.arange(64) - 1
+        inside = probes <= b[..., None]
+        sizes = np.where(inside, np.nan_to_num(log_size(probes, expand=True), nan=-np.inf), -np.inf)
+        i = np.argmax(sizes, axis=-1)
+        last = np.maximum(inside.sum(axis=-1) - 1, 0)
+        lo = np.where(i > 0, np.take_along_axis(probes, np.maximum(i - 1, 0)[..., None], -1)[..., 0], a)
+        hi_probe = np.take_along_axis(probes, np.minimum(i + 1, last)[..., None], -1)[..., 0]
+        hi = np.where(i + 1 <= last, hi_probe, np.where(np.isfinite(b), b, hi_probe))
+        size = lambda k: np.nan_to_num(log_size(k), nan=-np.inf)  # noqa: E731
+        while np.any(hi - lo > 2):
+            m1, m2 = lo + np.floor((hi - lo) / 3), hi - np.floor((hi - lo) / 3)
+            rising = size(m1) < size(m2)
+            wide = hi - lo > 2
+            lo, hi = np.where(wide & rising, m1, lo), np.where(wide & ~rising, m2, hi)
+        top = lo.copy()
+        for offset in (1.0, 2.0):
+            k = np.minimum(lo + offset, hi)
+            top = np.where(size(k) > size(top), k, top)
+        total = term(top)
+        unfinished = np.zeros(a.shape, dtype=bool)
+        for step in (1.0, -1.0):
+            k, run, previous = top + step, np.zeros(a.shape), np.full(a.shape, np.inf)
+            active = (k >= a) & (k <= b)
+            for _ in range(MAX_TERMS):
+                if not np.any(active):
+                    break
+                t = np.where(active, term(k), 0.0)
+                total = total + t
+                negligible = (np.abs(t) <= 1e-17 * np.abs(total)) & (np.abs(t) <= previous)
+                run = np.where(active, np.where(negligible, run + 1, 0), run)
+                previous, k = np.abs(t), k + step
+                active = active & (run < RUN) & (k >= a) & (k <= b)
+            unfinished |= active
+    return np.where(unfinished, np.nan, total)
