@@ -36,7 +36,8 @@ _BOUNDED_DOMAINS = {(0, True, None, None): "positive", (0, False, 1, False): "un
 
 
 class DensityError(FamilyError):
-    """A custom density that cannot be used: unreadable text, negative values, or total mass other than 1."""
+    """A custom density that cannot be used: negative or non-real values, total mass other than 1, an empty or
+    non-integer discrete support (unreadable text is a ParseError)."""
 
 
 def density(text: str, support: str | None = None, discrete: bool = False, assume: str = "",
@@ -103,7 +104,7 @@ def _items(text: str) -> list[str]:
     text = text.strip()
     if len(text) < 2 or text[0] not in "[({" or text[-1] not in "])}" or (text[0] == "{") != (text[-1] == "}"):
         raise ParseError(f"a support is an interval such as '[0, oo)' or '(0, 1)', or a set of integers such as "
-                           f"'{{0, 1, 2, ...}}' or '{{0, 1, 2}}'; got {text!r}")
+                         f"'{{0, 1, 2, ...}}' or '{{0, 1, 2}}'; got {text!r}")
     items, depth, start = [], 0, 1
     for i, char in enumerate(text[1:-1], 1):
         depth += {"(": 1, ")": -1, "[": 1, "]": -1}.get(char, 0)
@@ -126,8 +127,8 @@ def _support(text: str, discrete: bool, names: dict) -> sp.Set:
         raise DensityError(f"the support {text} is empty: its lower end must be below its upper end")
     if not discrete:
         return sp.Interval(lo, hi, left_open=text[0] == "(", right_open=text[-1] == ")")
-    if not all(v.is_Integer or v.is_infinite for v in (lo, hi)):
-        raise DensityError(f"the ends of a discrete support must be whole numbers or oo, got {text!r}")
+    if not (lo.is_Integer and (hi.is_Integer or hi == sp.oo)):
+        raise DensityError(f"a discrete support starts at a whole number and ends at one or at oo, got {text!r}")
     first = lo + 1 if text[0] == "(" and lo.is_finite else lo
     return sp.Range(first, hi if text[-1] == ")" or hi.is_infinite else hi + 1)
 
