@@ -255,7 +255,6 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
     \b
     Examples:
       symkl derive --all
-      symkl derive --all --check
     """
     from pathlib import Path
 

@@ -149,7 +149,7 @@ def test_no_closed_form_gives_the_quadrature_value_matching_mpmath():
     (["kl", "--p-density", "exp(-x)", "--support", "[1, 0]", "exponential"], "is empty"),
     (["kl", "--p-density", "exp(-x)", "--support", "[0, oo, 1)", "exponential"], "two ends"),
     (["kl", "--p-density", "1/2", "--support", "{0, 1.5, ...}", "poisson"], "whole numbers"),
-    (["kl", "--p-density", "1/2", "--support", "[0, 1.5]", "--discrete", "poisson"], "whole numbers"),
+    (["kl", "--p-density", "1/2", "--support", "[0, 1.5]", "--discrete", "poisson"], "starts at a whole number"),
     (["kl", "--p-density", "r*exp(-r*x)", "--support", "[0, oo)", "--assume", "r >> 0", "exponential"],
      "expected a comparison"),
     (["kl", "--p-density", "r*exp(-r*x)", "--support", "[0, oo)", "--assume", "r > 0", "--p-values", "r=",
@@ -208,3 +208,11 @@ def test_custom_results_render_through_the_engine_unchanged():
         assert out.exit_code == 0 and text in out.output, (extra, out.output)
     from symkl.proof import prove
     assert prove(d(EXP), "exponential").proven
+
+
+def test_claims_about_custom_densities_are_verified_and_diagnosed():
+    from symkl.verify import verify
+    result = kl(d(EXP), d(EXP))
+    assert verify(result, "log(rate_p/rate_q) + rate_q/rate_p - 1").equivalent
+    wrong = verify(result, "log(rate_q/rate_p) + rate_p/rate_q - 1", swapped=kl(d(EXP), d(EXP)))
+    assert not wrong.equivalent and "direction is swapped" in wrong.diagnosis

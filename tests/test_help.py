@@ -46,7 +46,7 @@ def test_examples_cover_custom_densities():
 
 
 def test_every_example_runs_with_exit_0(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # `symkl derive --all` writes its book here, then `--check` finds it fresh
+    monkeypatch.chdir(tmp_path)  # `symkl derive --all` writes its book here
     for line in ALL_EXAMPLES:
         out = runner.invoke(app, shlex.split(line)[1:], prog_name="symkl")
         assert out.exception is None or isinstance(out.exception, SystemExit), (line, repr(out.exception))
