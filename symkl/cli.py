@@ -203,17 +203,22 @@ def cross_entropy_command(p: OptSpecArg = None, q: OptSpecArg = None, base: Base
 
 
 @app.command("prove")
-def prove_command(p: SpecArg, q: SpecArg, as_json: JsonOpt = False):
+def prove_command(p: OptSpecArg = None, q: OptSpecArg = None, as_json: JsonOpt = False,
+                  p_density: PDensityOpt = None, q_density: QDensityOpt = None, support: SupportOpt = None,
+                  p_support: PSupportOpt = None, q_support: QSupportOpt = None, discrete: DiscreteOpt = False,
+                  assume: AssumeOpt = None, p_values: PValuesOpt = None, q_values: QValuesOpt = None):
     """Prove KL(P||Q) = H(P,Q) - H(P) by two routes, and KL(P||P) = 0. Exit 0 proven, 1 not proven.
 
     \b
     Examples:
       symkl prove gamma gamma
       symkl prove "bernoulli(0.7)" "bernoulli(0.4)" --json
+      symkl prove --p-density "rate*exp(-rate*x)" gamma --support "[0, oo)" --assume "rate > 0"
     """
     from .proof import prove
     from .render import proof_text
-    proof = _run(prove, p, q)
+    pair = _roles(p, q, p_density, q_density, support, p_support, q_support, discrete, assume, p_values, q_values)
+    proof = _run(prove, *pair)
     if as_json:
         typer.echo(json.dumps({"p": proof.p, "q": proof.q, "status": proof.status,
                                "self_divergence": proof.self_status, "proven": proof.proven}, indent=2))
@@ -223,9 +228,13 @@ def prove_command(p: SpecArg, q: SpecArg, as_json: JsonOpt = False):
 
 
 @app.command("check")
-def check_command(p: SpecArg, q: Annotated[Optional[str], typer.Argument(help="Q (omit to check H(P) only)")] = None,
+def check_command(p: OptSpecArg = None,
+                  q: Annotated[Optional[str], typer.Argument(help="Q (omit to check H(P) only)")] = None,
                   points: Annotated[int, typer.Option(help="parameter points per quantity")] = 5,
-                  as_json: JsonOpt = False):
+                  as_json: JsonOpt = False, p_density: PDensityOpt = None, q_density: QDensityOpt = None,
+                  support: SupportOpt = None, p_support: PSupportOpt = None, q_support: QSupportOpt = None,
+                  discrete: DiscreteOpt = False, assume: AssumeOpt = None, p_values: PValuesOpt = None,
+                  q_values: QValuesOpt = None):
     """Check H(P), KL and H(P,Q) against 50-digit quadrature or summation of their definitions.
     Exit 1 if a check failed.
 
@@ -233,9 +242,18 @@ def check_command(p: SpecArg, q: Annotated[Optional[str], typer.Argument(help="Q
     Examples:
       symkl check poisson poisson
       symkl check "bernoulli(0.7)" bernoulli --points 2
+      symkl check --p-density "exp(-lam)*lam**x/factorial(x)" poisson --discrete --assume "lam > 0" --points 2
     """
     from .check import check
-    records = _run(check, p, q, points)
+    given = [s for s in (p, q) if s is not None] + [d for d in (p_density, q_density) if d is not None]
+    if len(given) == 1:  # P only: its entropy
+        custom = {"p": _density(p_density, p_support or support, discrete, assume, p_values)}
+        _check_assumptions(assume, custom)
+        pair = (*_distributions([p], custom, p_values, q_values), None)
+    else:
+        pair = _roles(p, q, p_density, q_density, support, p_support, q_support, discrete, assume, p_values,
+                      q_values)
+    records = _run(check, *pair, points)
     if as_json:
         typer.echo(json.dumps([r.to_json() for r in records], indent=2))
     else:

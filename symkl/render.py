@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import sympy as sp
 
@@ -66,7 +67,8 @@ def step_line(step) -> str:
 def proof_text(proof) -> str:
     lines = [f"KL(P||Q) = H(P, Q) - H(P) for P = {proof.p}, Q = {proof.q}: {proof.status.upper()}"]
     lines += [step_line(s) for s in proof.steps]
-    lines.append(f"KL(P||P) = 0 for {proof.p.split('(')[0]}: {proof.self_status.upper()}")
+    family = re.sub(r"^(\w+)\(.*\)$", r"\1", proof.p)  # bernoulli(7/10) -> bernoulli; a custom density stays whole
+    lines.append(f"KL(P||P) = 0 for {family}: {proof.self_status.upper()}")
     return "\n".join(lines)
 
 

@@ -216,3 +216,15 @@ def test_claims_about_custom_densities_are_verified_and_diagnosed():
     assert verify(result, "log(rate_p/rate_q) + rate_q/rate_p - 1").equivalent
     wrong = verify(result, "log(rate_q/rate_p) + rate_p/rate_q - 1", swapped=kl(d(EXP), d(EXP)))
     assert not wrong.equivalent and "direction is swapped" in wrong.diagnosis
+
+
+def test_prove_and_check_take_custom_densities_in_the_cli():
+    runner = CliRunner()
+    proof = runner.invoke(app, ["prove", "--p-density", EXP[0], "gamma", "--support", EXP[1], "--assume", EXP[3]])
+    assert proof.exit_code == 0 and "PROVEN" in proof.output and f"KL(P||P) = 0 for {EXP[0]}: PROVEN" in proof.output
+    checked = runner.invoke(app, ["check", "--p-density", POISSON[0], "poisson", "--support", POISSON[1],
+                                  "--assume", POISSON[3], "--points", "2"])
+    assert checked.exit_code == 0 and checked.output.count("verified") == 3, checked.output
+    alone = runner.invoke(app, ["check", "--p-density", POISSON[0], "--support", POISSON[1], "--assume", POISSON[3],
+                                "--points", "1"])
+    assert alone.exit_code == 0 and alone.output.startswith("entropy        verified"), alone.output
