@@ -4,6 +4,7 @@
     >>> kl("bernoulli(0.7)", "bernoulli(0.4)").expr
     -3*log(2)/10 + 7*log(7/4)/10
 """
+from .custom import density
 from .families import CONTINUOUS, DISCRETE, names
 from .family import Family, FamilyError
 from .proof import Proof, prove
@@ -11,7 +12,7 @@ from .query import cross_entropy, entropy, kl
 from .result import Result
 from .spec import instance
 
-__all__ = ["kl", "entropy", "cross_entropy", "prove", "family", "families", "Result", "Proof", "Family",
+__all__ = ["kl", "entropy", "cross_entropy", "prove", "family", "families", "density", "Result", "Proof", "Family",
            "FamilyError"]
 __version__ = "0.1.0"
 

@@ -8,8 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
-                  help="Derive and verify KL divergence, entropy and cross-entropy between distributions.")
+app = typer.Typer(no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 
 class Base(str, Enum):
@@ -25,6 +24,22 @@ StepsOpt = Annotated[bool, typer.Option("--steps", help="print the derivation st
 PythonOpt = Annotated[bool, typer.Option("--python", help="print numpy code for the result")]
 MarkdownOpt = Annotated[bool, typer.Option("--markdown", help="print a Markdown block with display LaTeX")]
 SpecArg = Annotated[str, typer.Argument(help='a distribution: "normal", "normal(0, 1)", "categorical[3]"')]
+OptSpecArg = Annotated[Optional[str], typer.Argument(
+    help='a distribution: "normal", "normal(0, 1)", "categorical[3]" (omitted for a role given by --p-density or '
+         '--q-density)', show_default=False)]
+PDensityOpt = Annotated[Optional[str], typer.Option(
+    "--p-density", help='P as a density in x: "rate*exp(-rate*x)"; its other names are its parameters')]
+QDensityOpt = Annotated[Optional[str], typer.Option("--q-density", help="Q as a density in x")]
+SupportOpt = Annotated[Optional[str], typer.Option(
+    help='support of the custom densities: "[0, oo)", "(0, 1)", "{0, 1, 2, ...}" (default: the real line, or '
+         'the integers from 0 with --discrete)')]
+PSupportOpt = Annotated[Optional[str], typer.Option("--p-support", help="P's support, where it differs from Q's")]
+QSupportOpt = Annotated[Optional[str], typer.Option("--q-support", help="Q's support, where it differs from P's")]
+DiscreteOpt = Annotated[bool, typer.Option("--discrete", help="the custom densities are on integers (mass functions)")]
+AssumeOpt = Annotated[Optional[str], typer.Option(
+    help='conditions on the custom densities\' parameters: "rate > 0", "0 < p < 1", "low < high" (default: real)')]
+PValuesOpt = Annotated[Optional[str], typer.Option("--p-values", help='values of P\'s density parameters: "rate=2"')]
+QValuesOpt = Annotated[Optional[str], typer.Option("--q-values", help="values of Q's density parameters")]
 
 
 _SETTINGS = {"timeout": 30.0}
@@ -32,7 +47,17 @@ _SETTINGS = {"timeout": 30.0}
 
 @app.callback()
 def options(timeout: Annotated[float, typer.Option(help="CPU seconds a query may take before exit 3")] = 30.0):
-    """Derive and verify KL divergence, entropy and cross-entropy between distributions."""
+    """Derive and verify KL divergence, entropy and cross-entropy between distributions.
+
+    \b
+    Examples:
+      symkl kl normal normal
+      symkl entropy gamma
+      symkl verify kl "bernoulli(0.7)" "bernoulli(0.4)" 0.1838
+      symkl --timeout 60 prove beta beta
+
+    Shell completion: symkl --install-completion (or --show-completion to print the script).
+    """
     _SETTINGS["timeout"] = timeout
 
 
@@ -56,6 +81,46 @@ def _run(query, *args):
         _fail(str(err), 2)
 
 
+def _density(text, support, discrete, assume, values):
+    """A custom density as a spec instance (checked to be normalized and non-negative), or None without text."""
+    from .custom import density
+    return None if text is None else _run(density, text, support, discrete, assume or "", values or "")
+
+
+def _distributions(positional: list, custom: dict, p_values, q_values) -> list:
+    """P (and Q) from the positional specs and the custom densities: positional specs fill, in order, the roles
+    that no --p-density / --q-density gives (so `kl --p-density ... normal` compares with a catalog Q)."""
+    for role, values in (("p", p_values), ("q", q_values)):
+        if values is not None and custom.get(role) is None:
+            _fail(f"--{role}-values belongs with --{role}-density (give a catalog family's values in its spec, "
+                  f"as in normal(0, 1))", 2)
+    given = [s for s in positional if s is not None]
+    out = []
+    for role in custom:
+        if custom[role] is None and not given:
+            _fail(f"missing {role.upper()}: give it as a spec such as normal(0, 1), or with --{role}-density", 2)
+        out.append(custom[role] if custom[role] is not None else given.pop(0))
+    if given:
+        _fail(f"too many distributions: {', '.join(given)} (a role given by a density takes no spec)", 2)
+    return out
+
+
+def _roles(p, q, p_density, q_density, support, p_support, q_support, discrete, assume, p_values, q_values):
+    """The (P, Q) pair for a two-distribution command."""
+    custom = {"p": _density(p_density, p_support or support, discrete, assume, p_values),
+              "q": _density(q_density, q_support or support, discrete, assume, q_values)}
+    _check_assumptions(assume, custom)
+    return _distributions([p, q], custom, p_values, q_values)
+
+
+def _check_assumptions(assume, custom: dict) -> None:
+    """--assume is shared by the custom densities: each name in it must be a parameter of one of them."""
+    from .custom import unused_assumptions
+    unused = _run(unused_assumptions, assume or "", [d.family for d in custom.values() if d is not None])
+    if unused:
+        _fail(f"--assume names {', '.join(map(repr, unused))}, which no custom density uses", 2)
+
+
 def _show(result, as_json: bool, latex: bool, steps: bool, python: bool = False, md: bool = False) -> None:
     from .render import markdown, text
     if md:
@@ -72,39 +137,88 @@ def _show(result, as_json: bool, latex: bool, steps: bool, python: bool = False,
 
 
 @app.command("kl")
-def kl_command(p: SpecArg, q: SpecArg, base: BaseOpt = Base.e, as_json: JsonOpt = False,
+def kl_command(p: OptSpecArg = None, q: OptSpecArg = None, base: BaseOpt = Base.e, as_json: JsonOpt = False,
                latex: LatexOpt = False, steps: StepsOpt = False, python: PythonOpt = False,
-               md: MarkdownOpt = False):
-    """KL(P||Q). Examples: symkl kl normal normal; symkl kl "bernoulli(0.7)" "bernoulli(0.4)" --base 2;
-    symkl kl gamma gamma --python"""
+               md: MarkdownOpt = False, p_density: PDensityOpt = None, q_density: QDensityOpt = None,
+               support: SupportOpt = None, p_support: PSupportOpt = None, q_support: QSupportOpt = None,
+               discrete: DiscreteOpt = False, assume: AssumeOpt = None, p_values: PValuesOpt = None,
+               q_values: QValuesOpt = None):
+    """KL(P||Q) = E_P[log p(X) - log q(X)], derived for two distributions.
+
+    \b
+    Examples:
+      symkl kl normal normal
+      symkl kl "bernoulli(0.7)" "bernoulli(0.4)" --base 2
+      symkl kl gamma gamma --python
+      symkl kl --p-density "rate*exp(-rate*x)" --q-density "rate*exp(-rate*x)" --support "[0, oo)" --assume "rate > 0"
+      symkl kl --p-density "2*exp(-x)*(1 + sin(x))/3" exponential --support "[0, oo)"
+    """
     from .query import kl
-    _show(_run(kl, p, q, base.value), as_json, latex, steps, python, md)
+    pair = _roles(p, q, p_density, q_density, support, p_support, q_support, discrete, assume, p_values, q_values)
+    _show(_run(kl, *pair, base.value), as_json, latex, steps, python, md)
 
 
 @app.command("entropy")
-def entropy_command(p: SpecArg, base: BaseOpt = Base.e, as_json: JsonOpt = False,
+def entropy_command(p: OptSpecArg = None, base: BaseOpt = Base.e, as_json: JsonOpt = False,
                     latex: LatexOpt = False, steps: StepsOpt = False, python: PythonOpt = False,
-                    md: MarkdownOpt = False):
-    """H(P). Examples: symkl entropy gamma; symkl entropy "poisson(3)" """
+                    md: MarkdownOpt = False,
+                    p_density: Annotated[Optional[str], typer.Option(
+                        "--p-density", "--density", help='P as a density in x: "rate*exp(-rate*x)"')] = None,
+                    support: SupportOpt = None, discrete: DiscreteOpt = False, assume: AssumeOpt = None,
+                    p_values: Annotated[Optional[str], typer.Option(
+                        "--p-values", "--values", help='values of the density\'s parameters: "rate=2"')] = None):
+    """H(P) = -E_P[log p(X)], derived for one distribution.
+
+    \b
+    Examples:
+      symkl entropy gamma
+      symkl entropy "poisson(3)"
+      symkl entropy --density "p*(1 - p)**x" --discrete --assume "0 < p < 1"
+      symkl entropy --density "a*exp(-a*x)" --support "[0, oo)" --assume "a > 0" --values "a=2"
+    """
     from .query import entropy
-    _show(_run(entropy, p, base.value), as_json, latex, steps, python, md)
+    custom = {"p": _density(p_density, support, discrete, assume, p_values)}
+    _check_assumptions(assume, custom)
+    (dist,) = _distributions([p], custom, p_values, None)
+    _show(_run(entropy, dist, base.value), as_json, latex, steps, python, md)
 
 
 @app.command("cross-entropy")
-def cross_entropy_command(p: SpecArg, q: SpecArg, base: BaseOpt = Base.e, as_json: JsonOpt = False,
-                          latex: LatexOpt = False, steps: StepsOpt = False, python: PythonOpt = False,
-                          md: MarkdownOpt = False):
-    """H(P, Q) = -E_P[log q(X)]. Example: symkl cross-entropy exponential gamma"""
+def cross_entropy_command(p: OptSpecArg = None, q: OptSpecArg = None, base: BaseOpt = Base.e,
+                          as_json: JsonOpt = False, latex: LatexOpt = False, steps: StepsOpt = False,
+                          python: PythonOpt = False, md: MarkdownOpt = False, p_density: PDensityOpt = None,
+                          q_density: QDensityOpt = None, support: SupportOpt = None, p_support: PSupportOpt = None,
+                          q_support: QSupportOpt = None, discrete: DiscreteOpt = False, assume: AssumeOpt = None,
+                          p_values: PValuesOpt = None, q_values: QValuesOpt = None):
+    """H(P, Q) = -E_P[log q(X)], derived for two distributions.
+
+    \b
+    Examples:
+      symkl cross-entropy exponential gamma
+      symkl cross-entropy "normal(0, 1)" --q-density "exp(-abs(x)/b)/(2*b)" --assume "b > 0"
+    """
     from .query import cross_entropy
-    _show(_run(cross_entropy, p, q, base.value), as_json, latex, steps, python, md)
+    pair = _roles(p, q, p_density, q_density, support, p_support, q_support, discrete, assume, p_values, q_values)
+    _show(_run(cross_entropy, *pair, base.value), as_json, latex, steps, python, md)
 
 
 @app.command("prove")
-def prove_command(p: SpecArg, q: SpecArg, as_json: JsonOpt = False):
-    """Prove KL(P||Q) = H(P,Q) - H(P) by two routes, and KL(P||P) = 0. Exit 0 proven, 1 not proven."""
+def prove_command(p: OptSpecArg = None, q: OptSpecArg = None, as_json: JsonOpt = False,
+                  p_density: PDensityOpt = None, q_density: QDensityOpt = None, support: SupportOpt = None,
+                  p_support: PSupportOpt = None, q_support: QSupportOpt = None, discrete: DiscreteOpt = False,
+                  assume: AssumeOpt = None, p_values: PValuesOpt = None, q_values: QValuesOpt = None):
+    """Prove KL(P||Q) = H(P,Q) - H(P) by two routes, and KL(P||P) = 0. Exit 0 proven, 1 not proven.
+
+    \b
+    Examples:
+      symkl prove gamma gamma
+      symkl prove "bernoulli(0.7)" "bernoulli(0.4)" --json
+      symkl prove --p-density "rate*exp(-rate*x)" gamma --support "[0, oo)" --assume "rate > 0"
+    """
     from .proof import prove
     from .render import proof_text
-    proof = _run(prove, p, q)
+    pair = _roles(p, q, p_density, q_density, support, p_support, q_support, discrete, assume, p_values, q_values)
+    proof = _run(prove, *pair)
     if as_json:
         typer.echo(json.dumps({"p": proof.p, "q": proof.q, "status": proof.status,
                                "self_divergence": proof.self_status, "proven": proof.proven}, indent=2))
@@ -114,21 +228,39 @@ def prove_command(p: SpecArg, q: SpecArg, as_json: JsonOpt = False):
 
 
 @app.command("check")
-def check_command(p: Annotated[Optional[str], typer.Argument(help="P (omit with --all)")] = None,
+def check_command(p: OptSpecArg = None,
                   q: Annotated[Optional[str], typer.Argument(help="Q (omit to check H(P) only)")] = None,
                   all_: Annotated[bool, typer.Option("--all", help="every quantity of the catalog")] = False,
                   points: Annotated[int, typer.Option(help="parameter points per quantity")] = 5,
                   workers: Annotated[int, typer.Option(help="processes for --all")] = 2,
-                  as_json: JsonOpt = False):
+                  as_json: JsonOpt = False, p_density: PDensityOpt = None, q_density: QDensityOpt = None,
+                  support: SupportOpt = None, p_support: PSupportOpt = None, q_support: QSupportOpt = None,
+                  discrete: DiscreteOpt = False, assume: AssumeOpt = None, p_values: PValuesOpt = None,
+                  q_values: QValuesOpt = None):
     """Check H(P), KL and H(P,Q) against 50-digit quadrature or summation of their definitions.
-    Exit 1 if a check failed. Examples: symkl check poisson poisson; symkl check --all --json"""
+    Exit 1 if a check failed.
+
+    \b
+    Examples:
+      symkl check poisson poisson
+      symkl check "bernoulli(0.7)" bernoulli --points 2
+      symkl check --p-density "exp(-lam)*lam**x/factorial(x)" poisson --discrete --assume "lam > 0" --points 2
+      symkl check --all --json
+    """
     from .check import check, check_all
-    if all_ == (p is not None):
+    given = [s for s in (p, q) if s is not None] + [d for d in (p_density, q_density) if d is not None]
+    if all_ == bool(given):
         _fail("give P (and Q), or --all", 2)
     if all_:
         records = check_all(workers, points)
+    elif len(given) == 1:  # P only: its entropy
+        custom = {"p": _density(p_density, p_support or support, discrete, assume, p_values)}
+        _check_assumptions(assume, custom)
+        records = _run(check, *_distributions([p], custom, p_values, q_values), None, points)
     else:
-        records = _run(check, p, q, points)
+        pair = _roles(p, q, p_density, q_density, support, p_support, q_support, discrete, assume, p_values,
+                      q_values)
+        records = _run(check, *pair, points)
     if as_json:
         typer.echo(json.dumps([r.to_json() for r in records], indent=2))
     else:
@@ -149,7 +281,12 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
                    check: Annotated[bool, typer.Option("--check", help="only report stale pages; exit 1 if any")]
                    = False,
                    out: Annotated[str, typer.Option(help="the book's folder")] = "derivations"):
-    """Write the formula book: an index matrix and a page per pair and per family. Example: symkl derive --all"""
+    """Write the formula book: an index matrix and a page per pair and per family.
+
+    \b
+    Examples:
+      symkl derive --all
+    """
     from pathlib import Path
 
     from .book import write
@@ -162,8 +299,10 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
     raise typer.Exit(1 if check and stale else 0)
 
 
-verify_app = typer.Typer(no_args_is_help=True, help="Judge a claimed formula or number: exit 0 equivalent, "
-                                                    "1 wrong, 2 bad input.")
+verify_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Judge a claimed formula or number: exit 0 equivalent, 1 wrong, 2 bad input.\n\n\b\n"
+                              "Examples:\n  symkl verify kl \"bernoulli(0.7)\" \"bernoulli(0.4)\" 0.1838\n"
+                              "  symkl verify entropy exponential \"1 - log(rate)\"")
 app.add_typer(verify_app, name="verify")
 WhereOpt = Annotated[Optional[list[str]],
                      typer.Option("--where", help='define a name used in EXPR: "lv = log(sigma_p**2)"')]
@@ -193,8 +332,13 @@ def _verdict(result, claim: str, where, swapped, as_json: bool) -> None:
 @verify_app.command("kl", context_settings={"ignore_unknown_options": True})
 def verify_kl(p: SpecArg, q: SpecArg, claim: ClaimArg, base: BaseOpt = Base.e, where: WhereOpt = None,
               as_json: JsonOpt = False):
-    """Is EXPR equal to KL(P||Q)? Examples: symkl verify kl "bernoulli(0.7)" "bernoulli(0.4)" 0.1838;
-    symkl verify kl normal "normal(0, 1)" "-(1 + lv - mu_p**2 - exp(lv))/2" --where "lv = log(sigma_p**2)" """
+    """Is EXPR equal to KL(P||Q)?
+
+    \b
+    Examples:
+      symkl verify kl "bernoulli(0.7)" "bernoulli(0.4)" 0.1838
+      symkl verify kl normal "normal(0, 1)" "-(1 + lv - mu_p**2 - exp(lv))/2" --where "lv = log(sigma_p**2)"
+    """
     from .query import kl
     result = _run(kl, p, q, base.value)
     swapped = _run(kl, q, p, base.value) if result.p.family is result.q.family else None
@@ -204,7 +348,13 @@ def verify_kl(p: SpecArg, q: SpecArg, claim: ClaimArg, base: BaseOpt = Base.e, w
 @verify_app.command("entropy", context_settings={"ignore_unknown_options": True})
 def verify_entropy(p: SpecArg, claim: ClaimArg, base: BaseOpt = Base.e, where: WhereOpt = None,
                    as_json: JsonOpt = False):
-    """Is EXPR equal to H(P)? Example: symkl verify entropy exponential "1 - log(rate)" """
+    """Is EXPR equal to H(P)?
+
+    \b
+    Examples:
+      symkl verify entropy exponential "1 - log(rate)"
+      symkl verify entropy "bernoulli(0.5)" 1 --base 2
+    """
     from .query import entropy
     _verdict(_run(entropy, p, base.value), claim, where, None, as_json)
 
@@ -213,7 +363,11 @@ def verify_entropy(p: SpecArg, claim: ClaimArg, base: BaseOpt = Base.e, where: W
 def verify_expectation(p: SpecArg, f: Annotated[str, typer.Argument(help="f(x), in x and the parameter names")],
                        claim: ClaimArg, where: WhereOpt = None, as_json: JsonOpt = False):
     """Is EXPR equal to E_P[f(X)]?
-    Example: symkl verify expectation gamma "x*log(x)" "shape/rate*(digamma(shape + 1) - log(rate))" """
+
+    \b
+    Examples:
+      symkl verify expectation gamma "x*log(x)" "shape/rate*(digamma(shape + 1) - log(rate))"
+    """
     from .query import expectation
     _verdict(_run_parsed(expectation, p, f), claim, where, None, as_json)
 
@@ -221,7 +375,12 @@ def verify_expectation(p: SpecArg, f: Annotated[str, typer.Argument(help="f(x), 
 @verify_app.command("cross-entropy", context_settings={"ignore_unknown_options": True})
 def verify_cross_entropy(p: SpecArg, q: SpecArg, claim: ClaimArg, base: BaseOpt = Base.e, where: WhereOpt = None,
                          as_json: JsonOpt = False):
-    """Is EXPR equal to H(P, Q)?"""
+    """Is EXPR equal to H(P, Q)?
+
+    \b
+    Examples:
+      symkl verify cross-entropy exponential exponential "rate_q/rate_p - log(rate_q)"
+    """
     from .query import cross_entropy
     _verdict(_run(cross_entropy, p, q, base.value), claim, where, None, as_json)
 
@@ -229,7 +388,13 @@ def verify_cross_entropy(p: SpecArg, q: SpecArg, claim: ClaimArg, base: BaseOpt 
 @app.command("expect")
 def expect_command(p: SpecArg, f: Annotated[str, typer.Argument(help="f(x), in x and the parameter names")],
                    as_json: JsonOpt = False, latex: LatexOpt = False, steps: StepsOpt = False):
-    """E_P[f(X)], derived. Examples: symkl expect gamma "x*log(x)"; symkl expect "normal(0, 1)" "x**4" """
+    """E_P[f(X)], derived.
+
+    \b
+    Examples:
+      symkl expect gamma "x*log(x)"
+      symkl expect "normal(0, 1)" "x**4"
+    """
     from .query import expectation
     _show(_run_parsed(expectation, p, f), as_json, latex, steps)
 
@@ -246,14 +411,26 @@ def _run_parsed(query, *args):
 
 @app.command("families")
 def families_command(as_json: JsonOpt = False):
-    """List the families: names, aliases, parameters in order, supports."""
+    """List the families: names, aliases, parameters in order, supports.
+
+    \b
+    Examples:
+      symkl families
+      symkl families --json
+    """
     from .render import families_table
     typer.echo(families_table(as_json))
 
 
 @app.command("catalog")
 def catalog_command(as_json: JsonOpt = False, workers: Annotated[int, typer.Option(help="processes")] = 2):
-    """Derive KL for every pair in the catalog (cached) and print the summary matrix."""
+    """Derive KL for every pair in the catalog (cached) and print the summary matrix.
+
+    \b
+    Examples:
+      symkl catalog
+      symkl catalog --json --workers 1
+    """
     from .catalog import summary
     typer.echo(summary(as_json, workers))
 

@@ -276,8 +276,8 @@ def _by_integral(fam, params, h, x):
                         lambda: sp.integrate(sp.expand(density * h), (x, support.inf, support.sup), conds="none"))
     except (NotImplementedError, ValueError, TypeError):
         return None
-    if value is None or value.has(sp.Integral, sp.nan, sp.zoo):
-        return None
+    if value is None or value.has(sp.Integral, sp.nan, sp.zoo, sp.I):
+        return None  # an expectation of a real function: an imaginary part is sympy's error (gumbel's E[X] + i*pi)
     return sp.expand(value), f"integration over {support}"
 
 

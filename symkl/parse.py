@@ -18,7 +18,7 @@ import sympy as sp
 from mpmath.libmp import NoConvergence
 
 __all__ = ["ParseError", "Spec", "SpecArg", "ALLOWED_FUNCTIONS", "ALLOWED_CONSTANTS", "parse_expression",
-           "parse_condition", "parse_spec", "parse_number"]
+           "parse_condition", "parse_spec", "parse_number", "free_names"]
 
 MAX_TEXT_LENGTH = 2000
 MAX_DEPTH = 50                  # nesting of expression nodes
@@ -433,3 +433,13 @@ def parse_number(text: str) -> sp.Expr:
     if not value.is_number:
         raise ParseError(f"expected a number, got {_shorten(text)!r}")
     return value
+
+
+def free_names(text: str) -> list[str]:
+    """The names a formula uses that are not allowed constants or called functions, in order of appearance:
+    the parameters of a user-written density, found before it is built with ``parse_expression``."""
+    body = _parse_tree(_check_text(text))
+    called = {id(node.func) for node in ast.walk(body) if isinstance(node, ast.Call)}
+    found = [node for node in ast.walk(body) if isinstance(node, ast.Name) and id(node) not in called]
+    ordered = sorted(found, key=lambda node: (node.lineno, node.col_offset))
+    return list(dict.fromkeys(node.id for node in ordered if node.id not in ALLOWED_CONSTANTS))

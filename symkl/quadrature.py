@@ -152,7 +152,21 @@ def _landmarks(fam, values) -> set:
     if fam.transformation is not None:
         base, base_values, g = fam.transformation(*values)
         return {g(point) for point in _landmarks(base, base_values)}
-    return set()
+    return _plain_landmarks(*bounds(fam.support(*values)))
+
+
+def _plain_landmarks(lo, hi) -> set:
+    """For a family with no declared location and scale (a custom density) on an infinite support: unit steps,
+    then doubling steps, from its finite end (from 0 both ways on the real line), so that no piece of the
+    infinite tail holds many wiggles or zeros of the density."""
+    if lo.is_finite and hi.is_finite:
+        return set()
+    steps = [sp.Integer(k) for k in range(1, 16)] + [sp.Integer(2) ** k for k in range(4, 21)]
+    if lo.is_finite:
+        return {lo + step for step in steps}
+    if hi.is_finite:
+        return {hi - step for step in steps}
+    return {sign * step for step in steps for sign in (1, -1)} | {sp.S.Zero}
 
 
 def _kinks(x, *exprs):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import sympy as sp
 
@@ -17,7 +18,7 @@ def text(result, steps: bool = False) -> str:
     if steps:
         lines += ["", "Derivation:"] + [step_line(s) for s in result.steps] + [""]
     if result.expr is None:
-        lines.append(f"no closed form found: {result.reason}")
+        lines += no_closed_form_lines(result, unit)
         return "\n".join(lines)
     lines.append(_pretty(result.expr))
     if result.status == "infinite" and result.reason:
@@ -29,6 +30,19 @@ def text(result, steps: bool = False) -> str:
     if not result.expr.free_symbols and not result.expr.is_infinite:
         lines.append(f"= {result.decimal(20)}{unit}")
     return "\n".join(lines)
+
+
+def no_closed_form_lines(result, unit: str) -> list[str]:
+    """Say which expectation has no closed form, and give the value by quadrature when every parameter is given."""
+    why = next((s.how for s in result.steps if s.title == "no closed form"), "") or result.reason
+    lines = [f"no closed form found: {why}" if why else "no closed form found"]
+    if result.symbols:
+        return lines + ["give every parameter a value for a numeric value by quadrature"]
+    try:
+        shown = f"= {result.decimal(10)}{unit}"
+        return lines + [f"{shown}  (deterministic quadrature of the definition, 10 digits shown)"]
+    except ValueError as err:
+        return lines + [str(err)]
 
 
 def markdown(result, steps: bool = False) -> str:
@@ -53,7 +67,8 @@ def step_line(step) -> str:
 def proof_text(proof) -> str:
     lines = [f"KL(P||Q) = H(P, Q) - H(P) for P = {proof.p}, Q = {proof.q}: {proof.status.upper()}"]
     lines += [step_line(s) for s in proof.steps]
-    lines.append(f"KL(P||P) = 0 for {proof.p.split('(')[0]}: {proof.self_status.upper()}")
+    family = re.sub(r"^(\w+)\(.*\)$", r"\1", proof.p)  # bernoulli(7/10) -> bernoulli; a custom density stays whole
+    lines.append(f"KL(P||P) = 0 for {family}: {proof.self_status.upper()}")
     return "\n".join(lines)
 
 

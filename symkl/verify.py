@@ -3,10 +3,12 @@
 A formula is EQUIVALENT when the difference simplifies to 0 (proven), or agrees to 30 digits at random points
 over the whole parameter space, edges included (numerically); otherwise it is WRONG, with a point where the two
 differ and, where one fits, a diagnosis: direction swapped, an additive constant, a factor (bits vs nats
-included), the symmetrised KL, or a formula that holds only when some parameters of P and Q are equal.
+included), the symmetrised KL, or a formula that holds only when some parameters of P and Q are equal (one pair,
+or two pairs together).
 """
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 
@@ -164,9 +166,20 @@ def _diagnose(result, truth, claim, points, swapped) -> str:
                for p in points[:6] if _value(claim - truth, p) is not None}
     if len(offsets) == 1:
         return f"an additive constant is off: the claim is the result + {offsets.pop()}"
-    for p_sym, q_sym in _pairs(result.symbols):
-        if _zero((truth - claim).subs(q_sym, p_sym)) != "failed":
-            return f"the claim holds only when {q_sym} = {p_sym}"
+    same_family = result.q is not None and result.p.family is result.q.family
+    return _restriction(result.symbols, truth - claim, same_family)
+
+
+def _restriction(symbols, difference, same_family: bool) -> str:
+    """The fewest equalities of P's and Q's parameters (one, else two together) under which the difference
+    vanishes: a claim right only for equal locations, or only for equal locations and equal scales."""
+    pairs = _pairs(symbols)
+    for size in (1, 2):
+        for chosen in itertools.combinations(pairs, size):
+            if _zero(difference.subs({q_sym: p_sym for p_sym, q_sym in chosen})) != "failed":
+                where = " and ".join(f"{q_sym} = {p_sym}" for p_sym, q_sym in chosen)
+                everywhere = same_family and 2 * len(chosen) == len(symbols)
+                return f"the claim holds only when {where}" + (", that is only where P = Q" if everywhere else "")
     return ""
 
 

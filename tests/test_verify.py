@@ -20,6 +20,15 @@ CASES = [
      "additive constant is off: the claim is the result + 1/2"),
     (["kl", "normal", "normal", "log(sigma_q/sigma_p) + sigma_p**2/(2*sigma_q**2) - 1/2"], 1,
      "holds only when mu_q = mu_p"),
+    # KL(Laplace(m_p, b_p) || Laplace(m_q, b_q)) = log(b_q/b_p) + |m_p - m_q|/b_q + (b_p/b_q) exp(-|m_p - m_q|/b_p) - 1;
+    # without the log-ratio of the scales and the |m_p - m_q|/b_q term it is right only for equal locations AND
+    # equal scales (each equality alone leaves a nonzero gap); with only the log-ratio, for equal locations alone
+    (["kl", "laplace", "laplace", "(scale_p/scale_q)*exp(-abs(loc_p - loc_q)/scale_p) - 1"], 1,
+     "holds only when loc_q = loc_p and scale_q = scale_p, that is only where P = Q"),
+    (["kl", "laplace", "laplace", "log(scale_q/scale_p) + scale_p/scale_q - 1"], 1, "holds only when loc_q = loc_p\n"),
+    # the normal KL with standard deviations where the variances belong: right only where P = Q
+    (["kl", "normal", "normal", "log(sigma_q/sigma_p) + (sigma_p + (mu_p - mu_q)**2)/(2*sigma_q) - 1/2"], 1,
+     "holds only when mu_q = mu_p and sigma_q = sigma_p"),
     (["kl", "exponential", "exponential", "2*(log(rate_p/rate_q) + rate_q/rate_p - 1)"], 1, "twice"),
     (["kl", "exponential", "exponential", "log(rate_p/rate_q) + rate_q/rate_p - 1"], 0, "EQUIVALENT"),
     (["entropy", "exponential", "1 - log(rate)"], 0, "EQUIVALENT"),
