@@ -31,7 +31,16 @@ def readable(expr: sp.Expr, identities: dict | None = None) -> sp.Expr:
     candidates, expanded = [_tidy_rational(rational)], sp.expand(rational)
     if sp.count_ops(expanded) <= FACTOR_OPS:   # each collected coefficient is tidied: slow for large ones
         candidates.append(sp.collect(expanded, q_symbols, func=_tidy_rational))
+        candidates.append(_by_denominator(expanded))
     return sp.Add(min(candidates, key=sp.count_ops), *_merge_logs(groups))
+
+
+def _by_denominator(expanded: sp.Expr) -> sp.Expr:
+    """Terms over the same denominator tidied together: a sum over independent coordinates stays a sum."""
+    groups: dict[sp.Expr, sp.Expr] = defaultdict(lambda: sp.S.Zero)
+    for term in sp.Add.make_args(expanded):
+        groups[sp.fraction(term)[1].as_coeff_Mul()[1]] += term
+    return sp.Add(*[_tidy_rational(g) for g in groups.values()])
 
 
 def _factor(expr: sp.Expr) -> sp.Expr:
