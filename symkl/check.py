@@ -41,7 +41,7 @@ def check(p, q=None, n_points: int = 5, seed: int = 0) -> list[Record]:
     """Check KL, cross-entropy (when Q is given) and P's entropy at ``n_points`` points each."""
     from .query import cross_entropy, entropy, kl
     ip, iq = instance(p), instance(q) if q is not None else None
-    if any(not isinstance(i.family.dim, int) for i in (ip, iq) if i is not None):
+    if any(isinstance(i.family.dim, sp.Symbol) for i in (ip, iq) if i is not None):
         raise ValueError("check needs values, so a fixed dimension: mvnormal[2], not mvnormal[d]")
     rng = random.Random(seed)
     points = [_point(ip, iq, rng, i) for i in range(n_points)]

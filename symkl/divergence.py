@@ -42,7 +42,7 @@ def variable_for(*families: Family) -> sp.Symbol:
     vector X, the coordinates of the family whose coordinates are positive, if any."""
     if families[0].discrete:
         return sp.Symbol("x", integer=True)
-    if families[0].dim != 1:
+    if families[0].dim is not None:
         candidates = [f.variable() for f in families]
         return next((x for x in candidates if all(c.is_positive for c in coordinates(x))), candidates[0])
     positive = any(f.variable().is_positive for f in families)
@@ -95,7 +95,7 @@ def _finish(quantity, fp, fq, integrand, p_params, x, condition, reason, steps) 
 
 
 def _space(fam: Family) -> str:
-    return "numbers" if fam.dim == 1 else f"vectors of dimension {fam.dim}"
+    return "numbers" if fam.dim is None else f"vectors of dimension {fam.dim}"
 
 
 def _branches(value: sp.Expr, condition: sp.Boolean) -> list[tuple[sp.Expr, sp.Boolean]]:

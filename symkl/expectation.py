@@ -87,7 +87,7 @@ def expect_term(fam: Family, params: tuple, h: sp.Expr, x: sp.Symbol) -> tuple[s
 def _expect_canonical(fam: Family, h: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, str] | None:
     """The first rule's answer for E[h(X)] in the family's own symbols; None (cached too) when none applies."""
     params = fam.symbols()
-    rules = (_by_statistic, by_components, by_joint_mgf) if fam.dim != 1 else \
+    rules = (_by_statistic, by_components, by_joint_mgf) if fam.dim is not None else \
         (_by_statistic, _by_mgf, _by_mellin, _by_transformation, _by_standardized_abs, _by_integral, _by_series)
     for rule in rules:
         found = rule(fam, params, h, x)

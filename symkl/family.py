@@ -82,7 +82,8 @@ class Family:
     (loc, scale, standard params) with X = loc + scale*Z, Z from the same family at the standard params;
     ``transformation(*params)`` gives (base family, its params, g) with X = g(Y), g increasing.
 
-    A vector X has ``dim`` coordinates (an int, or a symbol for a general-d family, where x is a matrix symbol);
+    A vector X has ``dim`` coordinates (an int, or a symbol for a general-d family, where x is a matrix symbol;
+    None for a scalar X);
     its ``mgf(t, ...)`` takes a column t; ``components(*params)`` gives ((family, params), ...), one per
     coordinate, when the coordinates are independent; ``moments(*params)`` gives (mean, covariance);
     ``arrays`` names parameters a spec may give as one list: (name, positions), nested for a matrix, a position
@@ -103,7 +104,7 @@ class Family:
     transformation: Callable[..., tuple] | None = None
     description: str = ""
     index: int | sp.Symbol | None = None
-    dim: int | sp.Symbol = 1
+    dim: int | sp.Symbol | None = None
     components: Callable[..., tuple] | None = None
     moments: Callable[..., tuple] | None = None
     arrays: tuple[tuple[str, tuple], ...] = ()
@@ -122,10 +123,10 @@ class Family:
         the column of coordinates x1..xd, or the matrix symbol x when d is symbolic."""
         if self.discrete:
             return sp.Symbol("x", integer=True)
-        if self.dim != 1 and not isinstance(self.dim, int):
+        if isinstance(self.dim, sp.Symbol):
             return sp.MatrixSymbol("x", self.dim, 1)
         support = self.support(*self.symbols())
-        if self.dim != 1:
+        if self.dim is not None:
             base = support.base_set if isinstance(support, sp.ConditionSet) else support
             positive = all((s.inf >= 0) is sp.true for s in base.sets)
             return sp.Matrix(sp.symbols(f"x1:{self.dim + 1}", **({"positive": True} if positive else {"real": True})))

@@ -16,7 +16,7 @@ MAX_TERMS = 200_000
 
 def numeric_value(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dps: int = 50):
     """The quantity's defining integral at the given values (tanh-sinh), the fallback without a closed form."""
-    if fp.dim != 1:
+    if fp.dim is not None:
         from .cubature import integrate_vector
         return integrate_vector(quantity, fp, p_values, fq, q_values, dps, methods=("tanh-sinh",))
     return _integral(quantity, fp, p_values, fq, q_values, dps, "tanh-sinh")
@@ -25,7 +25,7 @@ def numeric_value(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dps: 
 def integrate_definition(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dps: int = 50):
     """An independent value of the quantity: mpmath.inf when P has measured mass where Q has none; None when
     the two quadrature methods (tanh-sinh, Gauss-Legendre) disagree or a sum does not reach its tail bound."""
-    if fp.dim != 1:
+    if fp.dim is not None:
         from .cubature import integrate_vector
         return integrate_vector(quantity, fp, p_values, fq, q_values, dps)
     if fp.discrete:

@@ -94,7 +94,7 @@ def _bind(fam: Family, parsed) -> tuple:
     """Positional then keyword arguments onto the declared parameters, each value checked. Lists fill a
     family's arrays (``mvnormal([0, 0], [[1, 0], [0, 1]])``); positional lists go to the arrays in order."""
     names, arrays = [p.name for p in fam.params], dict(fam.arrays)
-    if not isinstance(fam.dim, int):
+    if isinstance(fam.dim, sp.Symbol):
         if parsed.args or parsed.kwargs:
             raise FamilyError(f"{fam.label} is the general form in matrix symbols and takes no values; give values "
                               f"at a fixed dimension, as in {fam.name}([0, 0], [[1, 0.5], [0.5, 2]])")

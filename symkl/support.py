@@ -26,7 +26,7 @@ def bounds(support: sp.Set) -> tuple[sp.Expr, sp.Expr]:
 def containment(fp: Family, p_params: tuple, fq: Family, q_params: tuple) -> Containment:
     """The condition for P << Q, and a sentence naming the region where P has mass and Q has none."""
     P, Q = f"P = {fp.label}", f"Q = {fq.label}"
-    if fp.dim != 1:
+    if fp.dim is not None:
         sp_p, sp_q = fp.support(*p_params), fq.support(*q_params)
         if sp_p == sp_q:
             return Containment(sp.true, "")
