@@ -141,7 +141,7 @@ def _expectation(log_weight, factor, u, interval, method, dps):
         a, b = (_mp(e) for e in interval)
         weight, h = (sp.lambdify(u, e, "mpmath") for e in (sp.exp(log_weight), factor))
         return (_piece(lambda t: _product(weight, h, t), a, b, method, graded=True)
-                / _piece(weight, a, b, method, graded=True))
+                / _piece(lambda t: _product(weight, lambda _: 1, t), a, b, method, graded=True))
 
 
 def _mp(value):
