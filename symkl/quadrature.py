@@ -143,8 +143,8 @@ _GRADED = [0] + [mpmath.mpf(2) ** -k for k in range(40, 0, -4)] + [1]
 
 def _piece(g, a, b, method, graded=False):
     """Integrate g over (a, b), substituting u**4 near finite ends so that endpoint singularities are smooth;
-    ``graded`` splits each end's stretch at 2^-40 .. 2^-4 of its length as well, where Gauss-Legendre otherwise
-    stops short of full precision on x**c log(x) at an end."""
+    ``graded`` substitutes u**16 and splits each end's stretch at 2^-40 .. 2^-4 of its length as well, where
+    Gauss-Legendre otherwise stops short of full precision on x**(c - 1) log(x) at an end (c < 1 included)."""
     quad = lambda h, interval: mpmath.quad(h, interval, method=method)  # noqa: E731
     if mpmath.isinf(a) and mpmath.isinf(b):
         return quad(g, [-mpmath.inf, 0, mpmath.inf])
@@ -152,6 +152,8 @@ def _piece(g, a, b, method, graded=False):
         return quad(lambda u: 4 * u**3 * g(a + u**4), [0, 1]) + quad(g, [a + 1, mpmath.inf])
     if mpmath.isinf(a):
         return quad(lambda u: 4 * u**3 * g(b - u**4), [0, 1]) + quad(g, [-mpmath.inf, b - 1])
-    h = ((b - a) / 2) ** mpmath.mpf(0.25)
+    k = 16 if graded else 4
+    h = ((b - a) / 2) ** (mpmath.mpf(1) / k)
     stretch = [h * t for t in _GRADED] if graded else [0, h]
-    return quad(lambda u: 4 * u**3 * g(a + u**4), stretch) + quad(lambda u: 4 * u**3 * g(b - u**4), stretch)
+    return (quad(lambda u: k * u**(k - 1) * g(a + u**k), stretch)
+            + quad(lambda u: k * u**(k - 1) * g(b - u**k), stretch))
