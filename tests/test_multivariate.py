@@ -391,3 +391,32 @@ def test_distributions_on_different_spaces_have_no_kl(p, q):
 def test_normal_against_dirichlet_is_infinite():
     r = kl("mvnormal[3]", "dirichlet[3]")
     assert r.status == "infinite" and "x1 + x2 + x3 = 1" in r.reason
+
+
+# ---------------------------------------------------------------- expect and verify with vectors
+
+def test_expectations_of_coordinates():
+    """E[x1 x2] = Sigma12 + mu1 mu2 (normal); E[log x1] = psi(alpha1) - psi(alpha0) (Dirichlet)."""
+    out = json.loads(runner.invoke(app, ["expect", "mvnormal[2]", "x1*x2", "--json"]).stdout)
+    mu1, mu2, s12 = sp.symbols("mu1 mu2 Sigma12", real=True)
+    assert parse_expr(out["expr"], local_dict={"mu1": mu1, "mu2": mu2, "Sigma12": s12}) == s12 + mu1 * mu2
+    out = json.loads(runner.invoke(app, ["expect", "dirichlet(1, 2, 3)", "log(x1)", "--json"]).stdout)
+    with mpmath.workdps(60):
+        want = mpmath.digamma(1) - mpmath.digamma(6)
+    close(mp(sp.N(parse_expr(out["expr"]), 50)), want)
+
+
+def test_verify_the_vae_term_and_a_log_std_slip():
+    ok = runner.invoke(app, ["verify", "kl", "diagnormal[2]", "diagnormal(0, 0, 1, 1)",
+                             ("(sigma1_p**2 + mu1_p**2 - 1 - log(sigma1_p**2) + sigma2_p**2 + mu2_p**2 - 1"
+                              " - log(sigma2_p**2))/2")])
+    assert ok.exit_code == 0 and "EQUIVALENT" in ok.output
+    slip = runner.invoke(app, ["verify", "kl", "diagnormal[2]", "diagnormal(0, 0, 1, 1)",
+                               ("(sigma1_p**2 + mu1_p**2 - 1 - log(sigma1_p) + sigma2_p**2 + mu2_p**2 - 1"
+                                " - log(sigma2_p))/2")])
+    assert slip.exit_code == 1 and "WRONG" in slip.output
+
+
+def test_verify_refuses_matrix_symbols_clearly():
+    result = runner.invoke(app, ["verify", "kl", "mvnormal[d]", "mvnormal[d]", "d/2"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
