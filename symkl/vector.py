@@ -14,6 +14,8 @@ from collections import defaultdict
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
+from .simplify import readable
+
 DIM = sp.Symbol("d", integer=True, positive=True)
 """The dimension of a general-d family (``mvnormal[d]``)."""
 
@@ -95,8 +97,7 @@ def split_traces(f: sp.Expr) -> sp.Expr:
     """tr(sum of products) -> sum of scalar coefficient * tr(product), so that each trace is one term."""
     def split(trace):
         terms = sp.MatAdd.make_args(sp.expand(trace.arg))
-        return sp.Add(*[c * sp.Trace(m).doit() if m.is_Identity else c * sp.Trace(m)
-                        for c, m in (_coefficient(t) for t in terms)])
+        return sp.Add(*[c * sp.Trace(m) for c, m in (_coefficient(t) for t in terms)])
     return f.replace(lambda e: isinstance(e, sp.Trace), split)
 
 
@@ -139,7 +140,6 @@ def readable_matrix(expr: sp.Expr) -> sp.Expr:
             forms[bilinear] += coeff
     for (u, a, v), c in _complete_squares(dict(forms)).items():
         rest += c * sp.Trace(sp.MatMul(sp.Transpose(u), a, v))
-    from .simplify import readable
     matrix_terms = [t for t in sp.Add.make_args(rest) if t.has(MatrixExpr, sp.Trace, sp.Determinant)]
     return readable(rest - sp.Add(*matrix_terms)) + _pair_log_determinants(sp.Add(*matrix_terms))
 
