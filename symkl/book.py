@@ -85,7 +85,7 @@ def _pair_page(fp, fq) -> str:
     from .proof import prove
     d = cache.derivation("kl", fp, fq)
     cross = cache.derivation("cross_entropy", fp, fq)
-    x = sp.Symbol("x")
+    x = sp.Symbol("x") if fp.dim is None else fp.variable()
     lines = [HEADER, f"# KL({fp.label} || {fq.label})", "",
              f"- P = {fp.label}: $\\log p(x) = {sp.latex(fp.log_density(x, *fp.symbols('_p')))}$ on "
              f"${sp.latex(fp.support(*fp.symbols('_p')))}$",

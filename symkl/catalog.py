@@ -5,13 +5,16 @@ import json
 from concurrent.futures import ProcessPoolExecutor
 
 from .families import CONTINUOUS, DISCRETE, categorical
+from .families.multivariate import diagnormal, dirichlet, mvnormal, mvnormal_general
 
 SYMBOLS = {"closed": "=", "conditional": "?", "infinite": "oo", "no-closed-form": "-"}
 
 
 def groups():
-    """The families whose pairs are derived: continuous with continuous, discrete with discrete (K = 3)."""
-    return [list(CONTINUOUS), list(DISCRETE) + [categorical(3)]]
+    """The families whose pairs are derived: continuous with continuous, discrete with discrete (K = 3), and
+    vectors with vectors on the same space (the simplex, R^2, R^d in matrix symbols)."""
+    return [list(CONTINUOUS), list(DISCRETE) + [categorical(3)], [dirichlet(3)], [diagnormal(2), mvnormal(2)],
+            [mvnormal_general()]]
 
 
 def jobs():

@@ -50,6 +50,8 @@ def check_quantity(quantity: str, p, q=None, n_points: int = 5, seed: int = 0) -
     from . import query
     ip = instance(p)
     iq = instance(q) if q is not None and quantity != "entropy" else None
+    if any(isinstance(i.family.dim, sp.Symbol) for i in (ip, iq) if i is not None):
+        raise ValueError("check needs values, so a fixed dimension: mvnormal[2], not mvnormal[d]")
     rng = random.Random(seed)
     rec = Record(ip.label, iq.label if iq else None, quantity)
     for i in range(n_points):

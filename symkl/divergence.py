@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .expectation import NoClosedForm, Step, expect
-from .family import Family
+from .family import Family, FamilyError
 from .simplify import readable
 from .support import bounds, containment
+from .vector import coordinates, readable_matrix
 
 QUANTITIES = ("kl", "entropy", "cross_entropy")
 TITLES = {"kl": "KL(P||Q)", "entropy": "H(P)", "cross_entropy": "H(P, Q)", "expectation": "E(P)"}
@@ -37,9 +38,13 @@ class Derivation:
 
 
 def variable_for(*families: Family) -> sp.Symbol:
-    """x with the assumptions that hold on the intersection of the supports (positive if any is >= 0)."""
+    """x with the assumptions that hold on the intersection of the supports (positive if any is >= 0); for a
+    vector X, the coordinates of the family whose coordinates are positive, if any."""
     if families[0].discrete:
         return sp.Symbol("x", integer=True)
+    if families[0].dim is not None:
+        candidates = [f.variable() for f in families]
+        return next((x for x in candidates if all(c.is_positive for c in coordinates(x))), candidates[0])
     positive = any(f.variable().is_positive for f in families)
     return sp.Symbol("x", positive=True) if positive else sp.Symbol("x", real=True)
 
@@ -52,6 +57,9 @@ def derive(quantity: str, fp: Family, fq: Family | None = None) -> Derivation:
         log_p = fp.log_density(x, *params)
         steps = [Step("log p(x)", log_p)]
         return _finish("entropy", fp, None, -log_p, params, x, sp.true, "", steps)
+    if fp.dim != fq.dim:
+        raise FamilyError(f"P = {fp.label} is a distribution of {_space(fp)} and Q = {fq.label} of {_space(fq)}: "
+                          f"there is no KL or cross-entropy between distributions on different spaces")
     p_params, q_params = fp.symbols("_p"), fq.symbols("_q")
     inside = containment(fp, p_params, fq, q_params)
     x = variable_for(fp, fq)
@@ -78,12 +86,16 @@ def _finish(quantity, fp, fq, integrand, p_params, x, condition, reason, steps) 
         steps.append(Step("no closed form", None, str(err)))
         return Derivation(quantity, fp.label, q_label, None, condition, reason, "no-closed-form", tuple(steps))
     steps += term_steps
-    value = readable(value, fp.identities(*p_params))
+    value = readable_matrix(value) if isinstance(x, sp.MatrixSymbol) else readable(value, fp.identities(*p_params))
     steps.append(Step(TITLES[quantity], value, "sum of the terms' expectations, simplified"))
     if condition is sp.true:
         return Derivation(quantity, fp.label, q_label, value, condition, reason, "closed", tuple(steps))
     expr = sp.Piecewise(*_branches(value, condition), (sp.oo, True))
     return Derivation(quantity, fp.label, q_label, expr, condition, reason, "conditional", tuple(steps))
+
+
+def _space(fam: Family) -> str:
+    return "numbers" if fam.dim is None else f"vectors of dimension {fam.dim}"
 
 
 def _branches(value: sp.Expr, condition: sp.Boolean) -> list[tuple[sp.Expr, sp.Boolean]]:

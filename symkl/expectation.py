@@ -7,7 +7,8 @@ X = g(Y) (E[h(g(Y))] under the base family); integration over the standardized d
 split, mirror-image cases folded into Abs); integration over the support within a time budget; for a discrete
 family, summation, kept as an exact unevaluated series when it has no closed form (it cancels between the two
 sides of a proof). The generating functions are used inside their domains only: the catalog's terms need
-nonnegative moments and t near 0.
+nonnegative moments and t near 0. A vector X has its own rules (``vector``): independent coordinates, the joint
+moment generating function, and for a symbolic dimension the quadratic-form identity.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import sympy as sp
 from .budget import attempt
 from .family import Family
 from .support import bounds
+from .vector import by_components, by_joint_mgf, coordinates, expect_matrix
 
 INTEGRATION_SECONDS = 4.0
 
@@ -41,13 +43,15 @@ def split_terms(f: sp.Expr, x: sp.Symbol) -> dict[sp.Expr, sp.Expr]:
     f = sp.expand(sp.expand_log(f))
     terms: dict[sp.Expr, sp.Expr] = {}
     for term in sp.Add.make_args(f):
-        coeff, h = term.as_independent(x, as_Add=False)
+        coeff, h = term.as_independent(*coordinates(x), as_Add=False)
         terms[h] = terms.get(h, 0) + coeff
     return {h: c for h, c in terms.items() if c != 0}
 
 
 def expect(fam: Family, params: tuple, f: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, list[Step]]:
     """E[f(X)] for X ~ fam(params): the value and the steps that derived it; NoClosedForm when no rule applies."""
+    if isinstance(x, sp.MatrixSymbol):
+        return expect_matrix(fam, params, f, x)
     support = fam.support(*params)
     if _is_explicit_finite(support):
         points = list(_points(support))
@@ -68,10 +72,13 @@ def expect(fam: Family, params: tuple, f: sp.Expr, x: sp.Symbol) -> tuple[sp.Exp
 def expect_term(fam: Family, params: tuple, h: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, str]:
     """E[h(X)] for one term, cached per family in the family's own symbols."""
     canonical = dict(zip(params, fam.symbols()))
-    x0 = sp.Dummy("x", **x.assumptions0)
-    found = _expect_canonical(fam, h.subs(canonical).subs(x, x0), x0)
+    dummies = {xi: sp.Dummy(xi.name, **xi.assumptions0) for xi in coordinates(x)}
+    x0 = x.xreplace(dummies) if isinstance(x, sp.MatrixBase) else dummies[x]
+    found = _expect_canonical(fam, h.subs(canonical).xreplace(dummies), sp.ImmutableMatrix(x0) if
+                              isinstance(x0, sp.MatrixBase) else x0)
     if found is None:
-        raise NoClosedForm(f"no closed form found for E[{h.subs(x, sp.Symbol('x'))}] under {fam.label}")
+        shown = h.xreplace({xi: sp.Symbol(xi.name) for xi in coordinates(x)})
+        raise NoClosedForm(f"no closed form found for E[{shown}] under {fam.label}")
     value, how = found
     return value.subs({v: k for k, v in canonical.items()}), how
 
@@ -80,8 +87,9 @@ def expect_term(fam: Family, params: tuple, h: sp.Expr, x: sp.Symbol) -> tuple[s
 def _expect_canonical(fam: Family, h: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, str] | None:
     """The first rule's answer for E[h(X)] in the family's own symbols; None (cached too) when none applies."""
     params = fam.symbols()
-    for rule in (_by_statistic, _by_mgf, _by_mellin, _by_transformation, _by_standardized_abs, _by_integral,
-                 _by_series):
+    rules = (_by_statistic, by_components, by_joint_mgf) if fam.dim is not None else \
+        (_by_statistic, _by_mgf, _by_mellin, _by_transformation, _by_standardized_abs, _by_integral, _by_series)
+    for rule in rules:
         found = rule(fam, params, h, x)
         if found is not None:
             return (found[0] if found[0].has(sp.Sum) else _tidy(found[0])), found[1]

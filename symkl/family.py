@@ -7,6 +7,8 @@ from typing import Callable
 
 import sympy as sp
 
+from .vector import SymmetricMatrixSymbol
+
 # Parameter domains: (sympy assumptions for the symbol, value check, the constraint as users read it).
 _DOMAINS = {
     "real": ({"real": True}, lambda v: v.is_real, "a real number"),
@@ -35,12 +37,18 @@ class FamilyError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter: its name and domain; the domain gives both sympy assumptions and the value check."""
+    """One parameter: its name and domain; the domain gives both sympy assumptions and the value check.
+
+    A ``shape`` makes it a matrix symbol (a general-d family's mean vector, or with domain spd its covariance).
+    """
 
     name: str
     domain: str = "real"
+    shape: tuple = ()
 
     def symbol(self, suffix: str = "") -> sp.Symbol:
+        if self.shape:
+            return (SymmetricMatrixSymbol if self.domain == "spd" else sp.MatrixSymbol)(self.name + suffix, *self.shape)
         return sp.Symbol(self.name + suffix, **_DOMAINS[self.domain][0])
 
     def violation(self, value: sp.Expr) -> str | None:
@@ -73,6 +81,13 @@ class Family:
     is E[exp(tX)], ``mellin(t, *params)`` is E[X**t] for positive families; ``affine(*params)`` gives
     (loc, scale, standard params) with X = loc + scale*Z, Z from the same family at the standard params;
     ``transformation(*params)`` gives (base family, its params, g) with X = g(Y), g increasing.
+
+    A vector X has ``dim`` coordinates (an int, or a symbol for a general-d family, where x is a matrix symbol;
+    None for a scalar X);
+    its ``mgf(t, ...)`` takes a column t; ``components(*params)`` gives ((family, params), ...), one per
+    coordinate, when the coordinates are independent; ``moments(*params)`` gives (mean, covariance);
+    ``arrays`` names parameters a spec may give as one list: (name, positions), nested for a matrix, a position
+    appearing twice (a symmetric matrix) needing equal values.
     """
 
     name: str
@@ -88,7 +103,11 @@ class Family:
     affine: Callable[..., tuple] | None = None
     transformation: Callable[..., tuple] | None = None
     description: str = ""
-    index: int | None = None
+    index: int | sp.Symbol | None = None
+    dim: int | sp.Symbol | None = None
+    components: Callable[..., tuple] | None = None
+    moments: Callable[..., tuple] | None = None
+    arrays: tuple[tuple[str, tuple], ...] = ()
     _fingerprint: list = field(default_factory=list, repr=False)
 
     @property
@@ -100,10 +119,17 @@ class Family:
         return tuple(p.symbol(suffix) for p in self.params)
 
     def variable(self) -> sp.Symbol:
-        """The variable x, with assumptions that hold on the support (so sympy can expand log x)."""
+        """The variable x, with assumptions that hold on the support (so sympy can expand log x); for a vector X
+        the column of coordinates x1..xd, or the matrix symbol x when d is symbolic."""
         if self.discrete:
             return sp.Symbol("x", integer=True)
+        if isinstance(self.dim, sp.Symbol):
+            return sp.MatrixSymbol("x", self.dim, 1)
         support = self.support(*self.symbols())
+        if self.dim is not None:
+            base = support.base_set if isinstance(support, sp.ConditionSet) else support
+            positive = all((s.inf >= 0) is sp.true for s in base.sets)
+            return sp.Matrix(sp.symbols(f"x1:{self.dim + 1}", **({"positive": True} if positive else {"real": True})))
         low = support.inf if isinstance(support, sp.Interval) else -sp.oo
         return sp.Symbol("x", positive=True) if (low >= 0) is sp.true else sp.Symbol("x", real=True)
 
@@ -121,7 +147,8 @@ class Family:
     def fingerprint(self) -> str:
         """A hash of the declaration's content: a cache keyed by it can never serve a changed declaration."""
         if not self._fingerprint:
-            syms, x, t = self.symbols(), self.variable(), sp.Symbol("t")
+            syms, x = self.symbols(), self.variable()
+            t = sp.Matrix(sp.symbols(f"t1:{self.dim + 1}")) if isinstance(x, sp.MatrixBase) else sp.Symbol("t")
             parts = [self.label, repr(self.params), self.discrete, sp.srepr(self.support(*syms)),
                      sp.srepr(self.log_density(x, *syms))]
             if self.exp_family:
@@ -135,6 +162,9 @@ class Family:
             if self.transformation:
                 base, base_params, g = self.transformation(*syms)
                 parts += [base.fingerprint(), sp.srepr(base_params), sp.srepr(g(sp.Symbol("y")))]
+            if self.components:
+                parts += [(fam.fingerprint(), sp.srepr(ps)) for fam, ps in self.components(*syms)]
+            parts += [sp.srepr(self.moments(*syms)) if self.moments else "-", repr(self.arrays), str(self.dim)]
             self._fingerprint.append(hashlib.sha256(repr(parts).encode()).hexdigest())
         return self._fingerprint[0]
 
@@ -147,7 +177,7 @@ class Family:
         return {sp.Add(*params): 1} if self.name == "categorical" else {}
 
     def natural_symbols(self) -> tuple[sp.Symbol, ...]:
-        n = len(self.exp_family.stats(sp.Symbol("x")))
+        n = len(self.exp_family.stats(self.variable()))
         return tuple(sp.Symbol(f"eta{i + 1}", real=True) for i in range(n))
 
 

@@ -34,6 +34,8 @@ MAX_BINOMIAL_FACTORS = 30       # |k| in binomial(n, k) for a non-integer number
 MAX_ROOT_DEGREE = 1000          # q in (algebraic number)**(p/q); sympy may seek its minimal polynomial
 MAX_ROUNDING_DIGITS = 300       # digits of an irrational number given to floor/ceiling
 MAX_INDEX = 10000               # K in name[K]
+SYMBOLIC_INDEX = "d"            # name[d]: a family of symbolic dimension (mvnormal[d])
+MAX_LIST_DEPTH = 2              # a vector [1, 2] or a matrix [[1, 0], [0, 1]]
 
 
 class ParseError(ValueError):
@@ -78,14 +80,14 @@ _COMPARISONS = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge, as
 _DECIMAL = re.compile(r"(?P<int>[0-9_]*)(?:\.(?P<frac>[0-9_]*))?(?:[eE](?P<exp>[+-]?[0-9_]+))?")
 _BAD_CHARACTER = re.compile(r"[^\x20-\x7e\t\n\r]")
 
-SpecArg = Union[sp.Expr, str, None, tuple]   # exact number, shared symbol name, '_' (None), or list
+SpecArg = Union[sp.Expr, str, None, tuple]   # exact number, shared symbol name, '_' (None), or list of numbers
 
 
 @dataclass(frozen=True)
 class Spec:
     """A distribution spec as typed: `name[index](args, key=value)`; the catalog is not consulted."""
     name: str
-    index: int | None
+    index: int | str | None
     args: tuple[SpecArg, ...]
     kwargs: tuple[tuple[str, SpecArg], ...]
     text: str
@@ -360,29 +362,51 @@ class _Builder:
             relations.append(self.apply(node, _COMPARISONS[type(op)], left, right))
         return self.apply(node, sp.And, *relations)
 
-    def spec_head(self, node: ast.AST) -> tuple[str, int | None]:
-        """Read `name` or `name[K]` of a spec."""
+    def spec_head(self, node: ast.AST) -> tuple[str, int | str | None]:
+        """Read `name`, `name[K]` or `name[d]` (a symbolic dimension) of a spec."""
         index = None
         if isinstance(node, ast.Subscript):
             item = node.slice
-            if not (isinstance(item, ast.Constant) and type(item.value) is int and 1 <= item.value <= MAX_INDEX):
-                raise self.error(f"index must be a whole number from 1 to {MAX_INDEX}", node)
-            node, index = node.value, item.value
+            if isinstance(item, ast.Name) and item.id == SYMBOLIC_INDEX:
+                node, index = node.value, item.id
+            elif not (isinstance(item, ast.Constant) and type(item.value) is int and 1 <= item.value <= MAX_INDEX):
+                raise self.error(f"index must be a whole number from 1 to {MAX_INDEX}, or {SYMBOLIC_INDEX} "
+                                 f"(a symbolic dimension)", node)
+            else:
+                node, index = node.value, item.value
         if not isinstance(node, ast.Name):
             raise self.error("expected a family name such as 'normal' or 'categorical[3]'", node)
         self.check_identifier(node.id, node)
         return node.id.lower(), index
 
     def spec_arg(self, node: ast.AST) -> SpecArg:
-        """Read one spec argument: '_', a parameter name, a [list], or an exact number."""
+        """Read one spec argument: '_', a parameter name, a [list] of numbers, or an exact number."""
         if isinstance(node, ast.Name) and node.id == "_":
             return None
         if isinstance(node, ast.Name) and node.id not in ALLOWED_CONSTANTS:
             self.check_identifier(node.id, node)
             return node.id
         if isinstance(node, ast.List):
-            return tuple(self.spec_arg(item) for item in node.elts)
+            return self.spec_list(node, 1)
         return self.expr(node)
+
+    def spec_list(self, node: ast.List, depth: int) -> tuple:
+        """A vector [1, 2] or a matrix [[1, 0], [0, 1]]: exact numbers only, nested at most MAX_LIST_DEPTH deep."""
+        if depth > MAX_LIST_DEPTH:
+            raise self.error(f"lists nest at most {MAX_LIST_DEPTH} deep (a vector, or a matrix as a list of rows)",
+                             node)
+        if not node.elts:
+            raise self.error("empty list", node)
+        items = []
+        for item in node.elts:
+            if isinstance(item, ast.List):
+                items.append(self.spec_list(item, depth + 1))
+                continue
+            if isinstance(item, ast.Name) and (item.id == "_" or item.id not in ALLOWED_CONSTANTS):
+                raise self.error("a list holds numbers only (write '_' for the whole list to leave it symbolic)",
+                                 item)
+            items.append(self.expr(item))
+        return tuple(items)
 
     def spec_keywords(self, keywords: list) -> tuple:
         found = {}

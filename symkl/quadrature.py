@@ -17,12 +17,18 @@ MAX_TERMS = 200_000
 
 def numeric_value(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dps: int = 50):
     """The quantity's defining integral at the given values (tanh-sinh), the fallback without a closed form."""
+    if fp.dim is not None:
+        from .cubature import integrate_vector
+        return integrate_vector(quantity, fp, p_values, fq, q_values, dps, methods=("tanh-sinh",))
     return _integral(quantity, fp, p_values, fq, q_values, dps, "tanh-sinh")
 
 
 def integrate_definition(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dps: int = 50):
     """An independent value of the quantity: mpmath.inf when P has measured mass where Q has none; None when
     the two quadrature methods (tanh-sinh, Gauss-Legendre) disagree or a sum does not reach its tail bound."""
+    if fp.dim is not None:
+        from .cubature import integrate_vector
+        return integrate_vector(quantity, fp, p_values, fq, q_values, dps)
     if fp.discrete:
         return _sum(quantity, fp, p_values, fq, q_values, dps)
     if fq is not None and quantity != "entropy" and _mass_outside(fp, p_values, fq, q_values, dps) > 0:
@@ -193,16 +199,24 @@ def _power(log_weight) -> float:
     return 1 if not mpmath.isfinite(s) or s + 1 >= SMOOTH_ORDER else SMOOTH_ORDER / (s + 1)
 
 
-def _piece(g, a, b, method, near_a=None, near_b=None):
+_GRADED = [0] + [mpmath.mpf(2) ** -k for k in range(40, 0, -4)] + [1]
+
+
+def _piece(g, a, b, method, near_a=None, near_b=None, graded=False):
     """Integrate g over (a, b). Next to a finite support end, ``near`` = (h, m) gives the integrand h(y) in the
-    distance y to the end and the power m of the substitution y = u**m (see _power)."""
+    distance y to the end and the power m of the substitution y = u**m (see _power). Without it, ``graded``
+    substitutes u**16 at finite ends and splits each end's stretch at 2^-40 .. 2^-4 of its length (for
+    integrands known only in x, such as the factors of a cubature)."""
     quad = lambda h, interval: mpmath.quad(h, interval, method=method)  # noqa: E731
 
     def part(end, side, near, length):
-        if near is None:
-            return quad(g, sorted([end, end + side * length]))
-        h, m = near
-        return quad(lambda u: m * u**(m - 1) * h(u**m), [0, length ** (1 / m)])
+        if near is not None:
+            h, m = near
+            return quad(lambda u: m * u**(m - 1) * h(u**m), [0, length ** (1 / m)])
+        if graded:
+            scale = length ** (mpmath.mpf(1) / 16)
+            return quad(lambda u: 16 * u**15 * g(end + side * u**16), [scale * t for t in _GRADED])
+        return quad(g, sorted([end, end + side * length]))
     if mpmath.isinf(a) and mpmath.isinf(b):
         return quad(g, [-mpmath.inf, 0, mpmath.inf])
     if mpmath.isinf(b):

@@ -24,7 +24,8 @@ def entropy(p, base="e") -> Result:
 
 
 def expectation(p, f: str) -> Result:
-    """E_P[f(X)] for a spec and a formula in x and the family's parameter names: ``expectation("gamma", "x*log(x)")``.
+    """E_P[f(X)] for a spec and a formula in x (x1, x2, ... for a vector) and the family's parameter names:
+    ``expectation("gamma", "x*log(x)")``, ``expectation("mvnormal[2]", "x1*x2")``.
 
     The formula is user text: it goes through the safe parser only.
     """
@@ -36,7 +37,8 @@ def expectation(p, f: str) -> Result:
     ip = instance(p)
     fam, params = ip.family, ip.family.symbols()
     x = variable_for(fam)
-    f_expr = parse_expression(f, {"x": x, **{s.name: s for s in params}})
+    variables = {xi.name: xi for xi in x} if isinstance(x, sp.MatrixBase) else {"x": x}
+    f_expr = parse_expression(f, {**variables, **{s.name: s for s in params}})
     value, steps = expect(fam, params, f_expr, x)
     d = Derivation("expectation", fam.label, None, readable(value), sp.true, "", "closed",
                    (Step(f"f(x) = {f_expr}"), *steps))

@@ -73,22 +73,35 @@ def proof_text(proof) -> str:
 
 
 def families_table(as_json: bool) -> str:
-    """Every family with aliases, parameters in order, and support; categorical and other indexed ones by K."""
+    """Every family with aliases, parameters in order, and support; indexed ones by their size K or d."""
     from . import families
+    from .families import INDEXED
     rows = []
     for fam in families():
+        entry = INDEXED.get(fam.name) if fam.index is not None else None
         syms = fam.symbols()
-        rows.append({"name": fam.name if fam.index is None else f"{fam.name}[K]",
+        rows.append({"name": fam.name if entry is None else f"{fam.name}[{entry.size}]",
                      "aliases": list(fam.aliases), "kind": "discrete" if fam.discrete else "continuous",
-                     "parameters": [f"{p.name} ({p.domain})" for p in fam.params] if fam.index is None
-                     else ["p1..pK (each in [0, 1], summing to 1)"],
-                     "support": str(fam.support(*syms)) if fam.index is None else "{1, ..., K}",
+                     "parameters": [f"{p.name} ({p.domain})" for p in fam.params] if entry is None
+                     else [entry.params],
+                     "support": str(fam.support(*syms)) if entry is None else entry.support,
                      "about": fam.description})
+        if entry is not None:
+            rows[-1]["sizes"] = f"{entry.size} = {entry.sizes.start}..{entry.sizes.stop - 1}"
+            rows[-1]["example"] = entry.example
+            if entry.general is not None:
+                rows[-1]["general"] = (f"{fam.name}[{entry.size}], with the letter {entry.size}: "
+                                       f"{entry.general().description}")
     if as_json:
         return json.dumps(rows, indent=2)
     width = max(len(r["name"]) for r in rows)
     out = [f"{r['name']:<{width}}  {', '.join(r['parameters'])}  on {r['support']}"
-           + (f"  (aliases: {', '.join(r['aliases'])})" if r["aliases"] else "") for r in rows]
+           + (f"  (aliases: {', '.join(r['aliases'])})" if r["aliases"] else "")
+           + (f"  ({r['sizes']}; e.g. {r['example']})" if "example" in r else "")
+           + (f"\n{'':<{width}}  {r['general']}" if "general" in r else "") for r in rows]
     out.append("Specs: normal (all symbolic), normal(0, 1), normal(sigma=2), normal(_, 1), binomial(n, 0.3) "
-               "(a shared symbol n), categorical[3] (symbolic, K = 3), categorical(0.2, 0.3, 0.5) (K inferred).")
+               "(a shared symbol n), categorical[3] (symbolic, K = 3), categorical(0.2, 0.3, 0.5) (K inferred); "
+               "vectors and matrices as lists of numbers: dirichlet([1, 2, 3]), diagnormal([0, 0], [1, 1]), "
+               "mvnormal([0, 0], [[1, 0.5], [0.5, 2]]), mvnormal(_, [[1, 0], [0, 1]]) (mean symbolic); "
+               "mvnormal[d] is the general-d form in matrix symbols mu, Sigma.")
     return "\n".join(out)

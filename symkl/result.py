@@ -95,6 +95,9 @@ class Result:
         from . import numeric
         if self.expr is None:
             raise ValueError(f"{self.title}: no closed form, so no numeric function; use value() at given values")
+        if any(isinstance(s, sp.MatrixSymbol) for s in self.symbols):
+            raise ValueError(f"{self.title} is in matrix symbols of dimension d: no numeric function; "
+                             f"use a fixed dimension, as in mvnormal[2]")
         if backend == "mpmath":
             return numeric.mpmath_function(self.expr, self.symbols, self.domains())
         if backend not in ("numpy", "torch", "jax"):
@@ -257,7 +260,7 @@ def _ordered_symbols(p: Instance, q: Instance | None) -> tuple[sp.Symbol, ...]:
     for inst, suffix in roles(p, q):
         subs = inst.substitutions(suffix)
         order += [s for s in (subs.get(sym, sym) for sym in inst.family.symbols(suffix))
-                  if isinstance(s, sp.Symbol) and s not in order]
+                  if isinstance(s, (sp.Symbol, sp.MatrixSymbol)) and s not in order]
     return tuple(order)
 
 

@@ -9,6 +9,10 @@ from collections import defaultdict
 
 import sympy as sp
 
+FACTOR_OPS = 400
+"""Above this many operations a rational expression is put over a common denominator instead of factored:
+factoring large multivariate polynomials is slow (16 s for the 3x3 normal KL's numerator) and rarely shortens."""
+
 
 def readable(expr: sp.Expr, identities: dict | None = None) -> sp.Expr:
     """Group terms by their transcendental factor, pair log(a) - log(b) into log(a/b), tidy the rational part."""
@@ -20,12 +24,27 @@ def readable(expr: sp.Expr, identities: dict | None = None) -> sp.Expr:
     for term in sp.Add.make_args(sp.expand(sp.expand_log(expr), power_exp=False)):
         coeff, key = _split_rational(term)
         groups[_tidy_key(key)] += coeff
-    groups = {k: sp.factor(c).subs(identities or {}) for k, c in groups.items()}
+    groups = {k: _factor(c).subs(identities or {}) for k, c in groups.items()}
     groups = {k: c for k, c in groups.items() if sp.cancel(c) != 0}
     rational = groups.pop(sp.S.One, sp.S.Zero)
     q_symbols = sorted((s for s in rational.free_symbols if s.name.endswith("_q")), key=str)
-    candidates = [_tidy_rational(rational), sp.collect(sp.expand(rational), q_symbols, func=_tidy_rational)]
+    candidates, expanded = [_tidy_rational(rational)], sp.expand(rational)
+    if sp.count_ops(expanded) <= FACTOR_OPS:   # each collected coefficient is tidied: slow for large ones
+        candidates.append(sp.collect(expanded, q_symbols, func=_tidy_rational))
+        candidates.append(_by_denominator(expanded))
     return sp.Add(min(candidates, key=sp.count_ops), *_merge_logs(groups))
+
+
+def _by_denominator(expanded: sp.Expr) -> sp.Expr:
+    """Terms over the same denominator tidied together: a sum over independent coordinates stays a sum."""
+    groups: dict[sp.Expr, sp.Expr] = defaultdict(lambda: sp.S.Zero)
+    for term in sp.Add.make_args(expanded):
+        groups[sp.fraction(term)[1].as_coeff_Mul()[1]] += term
+    return sp.Add(*[_tidy_rational(g) for g in groups.values()])
+
+
+def _factor(expr: sp.Expr) -> sp.Expr:
+    return sp.factor(expr) if sp.count_ops(expr) <= FACTOR_OPS else sp.cancel(expr)
 
 
 def _split_rational(term: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
@@ -75,7 +94,7 @@ def _tidy_rational(expr: sp.Expr) -> sp.Expr:
     """Over a common denominator, with the whole-polynomial part pulled out and differences completed."""
     if expr == 0:
         return expr
-    num, den = sp.fraction(sp.factor(sp.together(expr)))
+    num, den = sp.fraction(_factor(sp.together(expr)))
     whole, rest = [], []
     for m in sp.Add.make_args(sp.expand(num)):
         (whole if not sp.fraction(sp.cancel(m / den))[1].free_symbols else rest).append(m)
@@ -88,8 +107,10 @@ def _complete_differences(poly: sp.Expr) -> sp.Expr:
 
     Only a true completion is taken (no term linear in the difference is left), so forms never come out mixed.
     """
-    best = poly
-    for a, b in _matched_symbols(poly):
+    best, pairs = poly, _matched_symbols(poly)
+    if sp.count_ops(poly) > FACTOR_OPS:   # large: only the same parameter of P and Q (each try expands poly)
+        pairs = [(a, b) for a, b in pairs if a.name[:-2] == b.name[:-2]]
+    for a, b in pairs:
         delta = sp.Dummy("delta")
         shifted = sp.expand(best.subs(a, b + delta))
         linear = shifted.coeff(delta, 1)

@@ -26,6 +26,13 @@ def bounds(support: sp.Set) -> tuple[sp.Expr, sp.Expr]:
 def containment(fp: Family, p_params: tuple, fq: Family, q_params: tuple) -> Containment:
     """The condition for P << Q, and a sentence naming the region where P has mass and Q has none."""
     P, Q = f"P = {fp.label}", f"Q = {fq.label}"
+    if fp.dim is not None:
+        sp_p, sp_q = fp.support(*p_params), fq.support(*q_params)
+        if sp_p == sp_q:
+            return Containment(sp.true, "")
+        return Containment(sp.false, f"{P} lives on {describe(sp_p)} and {Q} on {describe(sp_q)}: Q gives no mass "
+                                     f"to a set where P has mass, so P and Q are mutually singular or P is not "
+                                     f"absolutely continuous with respect to Q")
     if fp.discrete != fq.discrete:
         kind = "points (atoms)" if fp.discrete else "a density on intervals"
         return Containment(sp.false, f"{P} has {kind} that {Q} gives no mass to: P and Q are mutually singular")
@@ -53,3 +60,18 @@ def _region(start, end, discrete: bool, below: bool) -> str:
 
 def _show(condition: sp.Boolean) -> str:
     return " and ".join(sorted(str(c) for c in sp.And.make_args(condition)))
+
+
+def describe(support: sp.Set) -> str:
+    """A support as users write it: R^3, (0, 1), {x in (0, 1)^3 : x1 + x2 + x3 = 1}."""
+    if isinstance(support, sp.ConditionSet):
+        cond = support.condition
+        shown = f"{cond.lhs} = {cond.rhs}" if isinstance(cond, sp.Eq) else str(cond)
+        return f"{{x in {describe(support.base_set)} : {shown}}}"
+    if isinstance(support, sp.ProductSet) and len(set(support.sets)) == 1:
+        return f"{describe(support.sets[0])}^{len(support.sets)}"
+    if support == sp.S.Reals:
+        return "R"
+    if isinstance(support, sp.Interval):
+        return f"{'(' if support.left_open else '['}{support.inf}, {support.sup}{')' if support.right_open else ']'}"
+    return str(support)

@@ -18,7 +18,7 @@ import sympy as sp
 from .family import sample_value
 from .parse import ParseError, parse_expression
 from .proof import _zero
-from .result import Result, substitute
+from .result import Result, roles, substitute
 
 DIGITS = 30
 
@@ -59,6 +59,9 @@ def verify(result: Result, claim: str, where: list[str] = (), swapped: Result | 
     """Judge ``claim`` (formula or number) against ``result``; ``swapped`` is the reverse KL, for diagnosis."""
     if result.expr is None:
         raise ValueError(f"{result.title}: no closed form was found, so there is nothing to compare a formula with")
+    if any(isinstance(s, sp.MatrixSymbol) for s in result.symbols):
+        raise ValueError(f"{result.title} is in matrix symbols: state the claim at a fixed dimension, "
+                         f"as in mvnormal[2]")
     expr = parse_claim(result, claim, where)
     if not expr.free_symbols and not (result.expr.free_symbols & set(result.symbols)):
         return _judge_number(result, expr, claim)
@@ -121,12 +124,25 @@ def _points(result: Result, n: int) -> list[dict]:
     for attempt in range(50 * n):
         edge = attempt % 3 == 2
         point = {s: sample_value(domains[s], rng, edge) for s in result.symbols}
+        if not _allowed(result, point):
+            continue
         value = _value(result.expr, point)
         if value is not None and mpmath.isfinite(value):
             points.append(point)
             if len(points) == n:
                 break
     return points
+
+
+def _allowed(result: Result, point: dict) -> bool:
+    """Whether the point meets each family's relations too (low < high, a positive definite covariance)."""
+    for inst, suffix in roles(result.p, result.q):
+        subs = inst.substitutions(suffix)
+        values = {p.name: point[s] for p in inst.family.params if (s := subs.get(p.symbol(suffix), p.symbol(suffix)))
+                  in point}
+        if inst.family.violations(values):
+            return False
+    return True
 
 
 def _value(expr, point):

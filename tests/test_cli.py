@@ -346,7 +346,9 @@ def test_catalog_exits_0(catalog_output):
     # columns: bernoulli binomial geometric poisson categorical[3]
     ("poisson", ["oo", "oo", "=", "=", "oo"]),
     ("geometric", ["oo", "oo", "=", "=", "oo"]),
-], ids=["normal", "laplace", "poisson", "geometric"])
+    # columns: diagnormal[2] mvnormal[2]
+    ("mvnormal[2]", ["=", "="]),
+], ids=["normal", "laplace", "poisson", "geometric", "mvnormal"])
 def test_catalog_rows(catalog_output, name, row):
     """Supports decide the oo entries: a real-line P against a half-line or bounded Q, an unbounded count
     against a bounded one; the same-support pairs have textbook closed forms."""
@@ -354,10 +356,11 @@ def test_catalog_rows(catalog_output, name, row):
 
 
 def test_catalog_counts(catalog_output):
-    # 7*7 + 5*5 ordered pairs for kl and cross_entropy, 7 + 5 entropies
+    # 7*7 + 5*5 + 1 + 2*2 + 1 ordered pairs for kl and cross_entropy (continuous, discrete, dirichlet[3],
+    # diagnormal[2] with mvnormal[2], mvnormal[d]), 7 + 5 + 1 + 2 + 1 entropies
     counts = {}
     for line in catalog_output.stdout.splitlines():
         m = re.match(r"(kl|cross_entropy|entropy): (.*)", line)
         if m:
             counts[m.group(1)] = sum(int(n) for n in re.findall(r"(\d+) [a-z-]+", m.group(2)))
-    assert counts == {"kl": 74, "cross_entropy": 74, "entropy": 12}
+    assert counts == {"kl": 80, "cross_entropy": 80, "entropy": 16}
