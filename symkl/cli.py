@@ -245,7 +245,6 @@ def check_command(p: OptSpecArg = None,
       symkl check poisson poisson
       symkl check "bernoulli(0.7)" bernoulli --points 2
       symkl check --p-density "exp(-lam)*lam**x/factorial(x)" poisson --discrete --assume "lam > 0" --points 2
-      symkl check --all --json
     """
     from .check import check, check_all
     given = [s for s in (p, q) if s is not None] + [d for d in (p_density, q_density) if d is not None]
