@@ -109,18 +109,23 @@ def expm1x_numpy(a):
 
 def phi_numpy(t, u):
     """t - log(u), u = 1 + t, in float64: from u where |t| >= 0.1 (a cancellation of at most 20 ulp there, and
-    u itself is exact where 1 + t would round); the series t**2*(1/2 - t/3 + ...) by Horner where |t| < 0.1."""
+    u itself is exact where 1 + t would round); where |t| < 0.1, through s = t/(2 + t), log(u) = 2 atanh(s):
+    t**2/(2 + t) - 2 s**3 (1/3 + s**2/5 + ... + s**12/15), no cancellation and half the terms of the t series."""
     t, u = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(u, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.array(t - np.log(u), dtype=float)
+        out = np.log(u, out=np.empty(t.shape))  # in place: a fresh temporary per call costs more than the log
+        np.subtract(t, out, out=out)
     small = np.flatnonzero(np.abs(t) < 0.1)
     if small.size:
         ts = t.reshape(-1)[small]
-        acc = np.full_like(ts, 1.0 / 17)
-        for k in range(16, 1, -1):
-            acc *= -ts
+        two_t = 2.0 + ts
+        s = ts / two_t
+        w = s * s
+        acc = np.full_like(ts, 1.0 / 15)
+        for k in range(13, 1, -2):
+            acc *= w
             acc += 1.0 / k
-        out.reshape(-1)[small] = ts * ts * acc
+        out.reshape(-1)[small] = ts * ts / two_t - 2.0 * s * w * acc
     return out[()] if out.ndim == 0 else out
 
 
@@ -378,10 +383,16 @@ class Edges:
         """Overwrite out on the rows where some probability is exactly 0 or 1, pattern by pattern."""
         if not self.index:
             return
+        at_edge = np.zeros(out.shape, dtype=bool)
+        for i in self.index:
+            at_edge |= arrays[i] == 0
+            at_edge |= arrays[i] == 1
+        if not at_edge.any():  # the common case costs two comparisons per probability
+            return
         codes = np.zeros(out.shape, dtype=np.int64)
         for k, i in enumerate(self.index):
             codes += 3**k * ((arrays[i] == 0) + 2 * (arrays[i] == 1))
-        for code in np.unique(codes[codes != 0]):
+        for code in np.unique(codes[at_edge]):
             rows = codes == code
             pattern = self.pattern([a[rows].flat[0] for a in arrays])
             if pattern not in self.functions:
@@ -656,18 +667,21 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
     exact = mpmath_function(expr, symbols, domains)
 
     def block(arrays, out):
-        bad = np.zeros(out.shape, dtype=bool)
+        good = np.ones(out.shape, dtype=bool)
         for (name, ok), a in zip(checks, arrays):
-            bad |= ~ok(a)
+            good &= ok(a)
         with np.errstate(all="ignore"):
             out[...] = f(*arrays)
         edges.fill(arrays, out)
-        for i in map(tuple, np.argwhere(np.isnan(out) & ~bad)):
-            try:
-                out[i] = _float(exact(*[a[i] for a in arrays], dps=30))
-            except ValueError:  # a series too long to sum: stays nan
-                pass
-        out[bad] = np.nan
+        failed = np.isnan(out)
+        if failed.any():
+            for i in map(tuple, np.argwhere(failed & good)):
+                try:
+                    out[i] = _float(exact(*[a[i] for a in arrays], dps=30))
+                except ValueError:  # a series too long to sum: stays nan
+                    pass
+        if not good.all():
+            out[~good] = np.nan
 
     def evaluate(*args):
         arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
