@@ -10,6 +10,8 @@ import json
 import os
 from pathlib import Path
 
+import sympy as sp
+
 from .divergence import Derivation, derive
 from .expectation import Step
 from .family import Family
@@ -56,31 +58,68 @@ def clear_memory() -> None:
 
 
 def _load(path: Path) -> Derivation | None:
+    payload = _read(path)
     try:
-        blob = json.loads(path.read_text())
-        payload = blob["payload"]
-        if blob["checksum"] != _checksum(payload):
-            return None
-        return Derivation(
+        return None if payload is None else Derivation(
             payload["quantity"], payload["p"], payload["q"],
             None if payload["expr"] is None else decode(payload["expr"]), decode(payload["condition"]),
             payload["reason"], payload["status"],
             tuple(Step(t, None if e is None else decode(e), h) for t, e, h in payload["steps"]))
-    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
         return None
 
 
 def _store(path: Path, d: Derivation) -> None:
     try:
-        payload = {"quantity": d.quantity, "p": d.p, "q": d.q,
-                   "expr": None if d.expr is None else encode(d.expr), "condition": encode(d.condition),
-                   "reason": d.reason, "status": d.status,
-                   "steps": [[s.title, None if s.expr is None else encode(s.expr), s.how] for s in d.steps]}
+        _write(path, {"quantity": d.quantity, "p": d.p, "q": d.q,
+                      "expr": None if d.expr is None else encode(d.expr), "condition": encode(d.condition),
+                      "reason": d.reason, "status": d.status,
+                      "steps": [[s.title, None if s.expr is None else encode(s.expr), s.how] for s in d.steps]})
+    except NotSerializable:
+        pass
+
+
+def numeric_choice(expr, symbols: tuple, domains: dict, choose):
+    """The float64 forms chosen for expr, (form, Stirling form or None, (near form, threshold) or None): from
+    memory or disk, else ``choose()`` now (measuring every candidate against 60-digit values takes seconds)."""
+    key = hashlib.sha256("|".join([engine_hash(), "numeric", sp.srepr(expr), repr(symbols),
+                                   repr(sorted((s.name, d) for s, d in domains.items()))]).encode()).hexdigest()[:32]
+    if key in _MEMORY:
+        return _MEMORY[key]
+    path = cache_dir() / f"{key}.json"
+    payload = _read(path)
+    try:
+        found = payload and (decode(payload["form"]), payload["large"] and decode(payload["large"]),
+                             payload["near"] and (decode(payload["near"][0]), payload["near"][1]))
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+        found = None
+    if not found:
+        found = form, large, near = choose()
+        try:
+            _write(path, {"form": encode(form), "large": large and encode(large),
+                          "near": near and [encode(near[0]), near[1]]})
+        except NotSerializable:
+            pass
+    _MEMORY[key] = found
+    return found
+
+
+def _read(path: Path):
+    """A stored payload whose checksum holds, else None."""
+    try:
+        blob = json.loads(path.read_text())
+        return blob["payload"] if blob["checksum"] == _checksum(blob["payload"]) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write(path: Path, payload) -> None:
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"checksum": _checksum(payload), "payload": payload}))
         tmp.replace(path)
-    except (OSError, NotSerializable):
+    except OSError:
         pass
 
 

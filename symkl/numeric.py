@@ -18,7 +18,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 from scipy import special
+from sympy.codegen import cfunctions
 
+from . import serialize
 from .budget import attempt
 
 
@@ -61,6 +63,20 @@ class digamma_rem(sp.Function):
 
     def _eval_rewrite_as_polygamma(self, a, **kwargs):
         return sp.polygamma(0, a) - sp.log(a) + 1 / (2 * a)
+
+
+class gammainc_lower(sp.Function):
+    """lowergamma(a, x)/gamma(a), regularized: in [0, 1] where lowergamma and gamma overflow separately."""
+
+    def _eval_rewrite_as_lowergamma(self, a, x, **kwargs):
+        return sp.lowergamma(a, x) / sp.gamma(a)
+
+
+class gammainc_upper(sp.Function):
+    """uppergamma(a, x)/gamma(a), regularized."""
+
+    def _eval_rewrite_as_uppergamma(self, a, x, **kwargs):
+        return sp.uppergamma(a, x) / sp.gamma(a)
 
 
 # Stirling series coefficients B_2k / (2k (2k - 1)) and B_2k / (2k), k = 1..8.
@@ -139,20 +155,24 @@ def _polygamma(n, x):
 
 NUMPY_MODULES = [{"phi": phi_numpy, "delta": np.subtract, "expm1x": expm1x_numpy, "lgamma_rem": lgamma_rem_numpy,
                   "digamma_rem": digamma_rem_numpy, "loggamma": special.gammaln, "polygamma": _polygamma,
-                  "erf": special.erf, "lowergamma": lambda a, x: special.gammainc(a, x) * special.gamma(a),
+                  "erf": special.erf, "gammainc_lower": special.gammainc, "gammainc_upper": special.gammaincc,
+                  "lowergamma": lambda a, x: special.gammainc(a, x) * special.gamma(a),
                   "uppergamma": lambda a, x: special.gammaincc(a, x) * special.gamma(a)}, "scipy", "numpy"]
 MPMATH_MODULES = [{"phi": phi_mpmath, "delta": lambda q, p: q - p, "expm1x": lambda a: mpmath.expm1(a) - a,
                    "lgamma_rem": lambda a: mpmath.loggamma(a) - (a - 0.5) * mpmath.log(a) + a - mpmath.log(2 * mpmath.pi) / 2,
-                   "digamma_rem": lambda a: mpmath.digamma(a) - mpmath.log(a) + 1 / (2 * a)}, "mpmath"]
+                   "digamma_rem": lambda a: mpmath.digamma(a) - mpmath.log(a) + 1 / (2 * a),
+                   "gammainc_lower": lambda a, x: mpmath.gammainc(a, 0, x, regularized=True),
+                   "gammainc_upper": lambda a, x: mpmath.gammainc(a, x, mpmath.inf, regularized=True)}, "mpmath"]
 
 
 def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) -> list[sp.Expr]:
     """Candidate forms of expr: as derived; with logs of P's and Q's parameters paired into log-ratios; the
     same after loggamma and digamma are split into Stirling's leading terms and remainders (their a*log(a)
     parts cancel). In each, the log terms that vanish on the diagonal are written through phi (``identities``,
-    such as p1 + ... + pK = 1, cancel what the linear parts leave)."""
+    such as p1 + ... + pK = 1, cancel what the linear parts leave). Each also with log1p and expm1 (log(1 - p)
+    at p = 1e-12 in an entropy) and its rational parts over one denominator."""
     if isinstance(expr, sp.Piecewise):
-        branches = [stable_forms(e, symbols, identities) for e, _ in expr.args]
+        branches = [stable_forms(_pinned(e, c), symbols, identities) for e, c in expr.args]
         return [sp.Piecewise(*[(forms[min(i, len(forms) - 1)], c) for forms, (_, c) in zip(branches, expr.args)])
                 for i in range(max(map(len, branches)))]
     diagonal = _diagonal(symbols)
@@ -164,7 +184,50 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
     out = [expr]
     for base in bases:
         out += [form for form in _phi_forms(base, diagonal, identities) if form not in out]
-    return out
+    out += [form for form in (_rational_parts(with_log1p(f)) for f in out if _near_one(f)) if form not in out]
+    return out + ([_regularized(out[0])] if expr.has(sp.lowergamma, sp.uppergamma) else [])
+
+
+def _regularized(expr: sp.Expr) -> sp.Expr:
+    """Incomplete gamma functions regularized, and each product of powers, exponentials and gamma functions in
+    log space: gamma(a), lowergamma(a, x) and x**a overflow at a = 1e7 while their ratios are moderate."""
+    expr = expr.replace(lambda e: isinstance(e, sp.lowergamma), lambda e: gammainc_lower(*e.args) * sp.gamma(e.args[0]))
+    expr = expr.replace(lambda e: isinstance(e, sp.uppergamma), lambda e: gammainc_upper(*e.args) * sp.gamma(e.args[0]))
+    return expr.replace(lambda e: e.is_Mul and e.has(sp.gamma), lambda e: _log_space(sp.gammasimp(e)))
+
+
+def _near_one(expr: sp.Expr) -> bool:
+    """Whether expr takes a log of 1 plus something, or has an exponential (what with_log1p rewrites; it
+    factors every term, which takes seconds, so only then)."""
+    return expr.has(sp.exp) or any(isinstance(lg.args[0], sp.Add) and lg.args[0].as_coeff_Add()[0] != 0
+                                   for lg in expr.atoms(sp.log))
+
+
+def _rational_parts(expr: sp.Expr) -> sp.Expr:
+    """Each sum free of logs and special functions over one denominator: 1 - 1/p as (p - 1)/p, exact near p = 1
+    where 1/p rounds."""
+    return expr.replace(lambda e: e.is_Add and not e.atoms(sp.Function), sp.together)
+
+
+def _pinned(expr: sp.Expr, condition) -> sp.Expr:
+    """expr with each positive integer its condition pins to one value (n_p <= 1 for binomial||bernoulli) set to
+    it, and the sums that leaves finite written out: terms that only cancel at n = 1 then cancel symbolically."""
+    pins = {rel.lhs: value for rel in sp.And.make_args(condition) if (value := _pin(rel)) is not None}
+    if not pins:
+        return expr
+    return sp.expand_log(expr.xreplace(pins).replace(lambda e: isinstance(e, sp.Sum), lambda e: e.doit()),
+                         force=True)
+
+
+def _pin(rel):
+    """The one value a positive integer n can take under n <= c, n < c or n = c; None if not one."""
+    if not (isinstance(rel, (sp.LessThan, sp.StrictLessThan, sp.Eq)) and rel.lhs.is_Symbol and rel.lhs.is_integer
+            and rel.lhs.is_positive and rel.rhs.is_number):
+        return None
+    if isinstance(rel, sp.Eq):
+        return rel.rhs
+    top = sp.floor(rel.rhs) if isinstance(rel, sp.LessThan) else sp.ceiling(rel.rhs) - 1
+    return sp.Integer(1) if top == 1 else None
 
 
 def _stirling(expr: sp.Expr) -> sp.Expr:
@@ -344,8 +407,8 @@ def _normalize(values: dict, identities: dict | None) -> None:
 
 
 def _draw(domain: str, rng: random.Random) -> float:
-    if domain == "posint":
-        return float(rng.randint(1, 20))
+    if domain == "posint":  # n = 1 often: where binomial meets bernoulli, and terms in n - 1 cancel
+        return 1.0 if rng.random() < 1 / 3 else float(rng.randint(2, 20))
     if domain.startswith("unit"):
         return rng.uniform(0.05, 0.95)
     return 10 ** rng.uniform(-1, 1.5) if domain == "positive" else rng.uniform(-5, 5)
@@ -598,11 +661,12 @@ def _hybrid(closed, series, mask):
 def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict | None = None, valid=None,
                   seed: int = 0):
     """The most accurate float64 function: each stable form alone; a fast form with the Stirling form switched
-    in where a gamma function's argument is large; either with the diagonal series switched in below a threshold;
+    in where a gamma function's argument is large; either with the form most accurate near the diagonal (or the
+    diagonal series) switched in below a threshold;
     all measured at the same sampled points. First the fewest points worse than 1e-13 (one hopeless corner must
     not hide the difference elsewhere), then among those within a factor 4 of the most accurate (or below
-    1e-14), the fewest operations. Returns (function, form, Stirling form where large or None,
-    (series, threshold) or None)."""
+    1e-14), the fewest operations. Returns (form, Stirling form where large or None, (form near the diagonal,
+    threshold) or None)."""
     edges = Edges(expr, symbols, domains)
     points = [pt for pt in sample_points(symbols, domains, random.Random(seed), 125, identities, valid)
               if not edges.pattern(pt)]
@@ -621,17 +685,45 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
             _errors(item[3], [truth[i] for i in rows], [points[i] for i in rows])))
         scored += [score(_hybrid(fn, best, large), ops, form, best_form) for _, _, ops, fn, form, _, _ in scored
                    if not form.has(lgamma_rem, digamma_rem)]
-    series = diagonal_series(expr, symbols) if min(item[1] for item in scored) > 1e-13 else None
-    if series is not None:
-        series_fn = numpy_lambda(symbols, series)
-        scored += [score(_hybrid(fn, series_fn, _near_diagonal(symbols, threshold)), ops, form, large,
-                         (series, threshold))
-                   for (_, _, ops, fn, form, large, _), threshold in itertools.product(list(scored),
-                                                                                      (1e-2, 3e-2, 0.1, 0.2))]
+    scored += [score(_hybrid(fn, near_fn, _near_diagonal(symbols, threshold)), ops + near_ops, form, large,
+                     (near_form, threshold))
+               for (_, _, ops, fn, form, large, _), (near_fn, near_ops, near_form), threshold
+               in itertools.product(list(scored), _near_forms(expr, symbols, scored, truth, points),
+                                    (1e-2, 3e-2, 0.1, 0.2))
+               if near_form != form]
     fewest_bad = min(item[0] for item in scored)
     scored = [item for item in scored if item[0] == fewest_bad]
     good_enough = max(4 * min(item[1] for item in scored), 1e-14)
-    return min((item for item in scored if item[1] <= good_enough), key=lambda item: item[2])[3:]
+    return min((item for item in scored if item[1] <= good_enough), key=lambda item: item[2])[4:]
+
+
+def _assemble(symbols: tuple, form: sp.Expr, large: sp.Expr | None, near: tuple | None):
+    """The float64 function for best_function's choice: form, with the Stirling form where every gamma argument
+    is large, and with the near form where Q is within the threshold of P."""
+    fn = numpy_lambda(symbols, form)
+    if large is not None:
+        fn = _hybrid(fn, numpy_lambda(symbols, large), _large_gamma_arguments(form, symbols))
+    if near is not None:
+        fn = _hybrid(fn, numpy_lambda(symbols, near[0]), _near_diagonal(symbols, near[1]))
+    return fn
+
+
+def _near_forms(expr: sp.Expr, symbols: tuple, scored: list, truth: list, points: list) -> list:
+    """What to switch to next to the diagonal, as (function, ops, form): the form most accurate there (a phi
+    form, while a plain log form is better far away, where phi's linear parts grow large and cancel); the Taylor
+    series about Q = P where even that one leaves digits out."""
+    rows = [i for i, near in enumerate(_near_diagonal(symbols, 0.2)(np.array(points, dtype=float).T)) if near] \
+        if points and _diagonal(symbols) else []
+    if not rows:
+        return []
+    near_truth, near_points = [truth[i] for i in rows], [points[i] for i in rows]
+    best = min(scored, key=lambda item: _badness(_errors(item[3], near_truth, near_points)))
+    out = [(best[3], best[2], best[4])]
+    if _badness(_errors(best[3], near_truth, near_points))[1] > 1e-13:
+        series = diagonal_series(expr, symbols)
+        if series is not None:
+            out.append((numpy_lambda(symbols, series), sp.count_ops(series), series))
+    return out
 
 
 def _badness(errors: list) -> tuple:
@@ -661,7 +753,10 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
     """A vectorized float64 function of ``symbols``: nan where a parameter is outside its domain
     (or ValueError naming it with validate=True). Large inputs are evaluated in blocks on all cores. Where floats
     fail inside a valid domain (inf - inf once a term overflows), that row is evaluated by mpmath instead."""
-    f, form, large, switch = best_function(expr, symbols, domains, identities, valid)
+    from .cache import numeric_choice
+    form, large, switch = numeric_choice(expr, symbols, domains,
+                                         lambda: best_function(expr, symbols, domains, identities, valid))
+    f = _assemble(symbols, form, large, switch)
     checks = [(s.name, DOMAIN_CHECKS[domains[s]]) for s in symbols]
     edges = Edges(expr, symbols, domains)
     exact = mpmath_function(expr, symbols, domains)
@@ -678,7 +773,7 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
             for i in map(tuple, np.argwhere(failed & good)):
                 try:
                     out[i] = _float(exact(*[a[i] for a in arrays], dps=30))
-                except ValueError:  # a series too long to sum: stays nan
+                except (ValueError, mpmath.libmp.NoConvergence):  # a series too long to sum: stays nan
                     pass
         if not good.all():
             out[~good] = np.nan
@@ -789,6 +884,10 @@ def python_source(result) -> str:
     lines += [f"    {sym} = {printer.doprint(e)}" for sym, e in replacements]
     lines.append(f"    return {printer.doprint(reduced)}")
     if f.series is not None:
-        lines.append(f"# symkl's own function switches to the Taylor series about Q = P when every parameter of Q is"
-                     f" within {f.series[1]:g} (relative) of P's")
+        lines.append(f"# symkl's own function switches to another form ({f.series[0]}) when every parameter of Q"
+                     f" is within {f.series[1]:g} (relative) of P's")
     return "\n".join(lines)
+
+
+serialize.allow(phi, delta, expm1x, lgamma_rem, digamma_rem, gammainc_lower, gammainc_upper, sp.lowergamma,
+                sp.uppergamma, cfunctions.log1p, cfunctions.expm1)  # chosen forms are cached on disk

@@ -103,7 +103,7 @@ class Result:
         if backend not in ("numpy", "torch", "jax"):
             raise ValueError(f"unknown backend {backend!r}: use numpy, mpmath, torch or jax")
         f = numeric.numpy_function(self.expr, self.symbols, self.domains(), self.identities(), validate,
-                                   self.valid_point)
+                                   self.finite_point)
         if backend == "numpy":
             return f
         from .autodiff import array_function
@@ -127,12 +127,22 @@ class Result:
                 return False
         return True
 
+    def finite_point(self, point: tuple) -> bool:
+        """A valid point where the result is finite: where the accuracy of a float form means something (the
+        infinite branch of a conditional result is exact; binomial||bernoulli is finite only at n_p = 1)."""
+        if not self.valid_point(point):
+            return False
+        if not (isinstance(self.expr, sp.Piecewise) and self.expr.args[-1][0] == sp.oo):
+            return True
+        values = {s: sp.Float(v) for s, v in zip(self.symbols, point)}
+        return sp.Or(*[c for _, c in self.expr.args[:-1]]).xreplace(values) is sp.true
+
     def accuracy(self, n: int = 12, seed: int = 0) -> dict[str, float]:
         """The worst relative error of ``numeric()`` against the closed form at 50 digits, per stress regime
         (general, near-equal P and Q, extreme scales, boundary probabilities, P = Q)."""
         from . import numeric
         regimes = numeric.stress_points(self.symbols, self.domains(), random.Random(seed), n,
-                                        self.identities(), self.valid_point)
+                                        self.identities(), self.finite_point)
         fn = self.numeric()
         return {regime: max(numeric.relative_errors(fn, self.expr, self.symbols, points, self.domains()),
                              default=0.0)

@@ -34,3 +34,23 @@ def test_a_wrong_closed_form_fails(monkeypatch):
     records = {r.quantity: r for r in check("poisson", "poisson", n_points=2)}
     assert records["kl"].status == "failed"
     assert records["entropy"].status == "verified"
+
+
+@pytest.mark.slow
+def test_check_all_over_a_sample_of_the_catalog():
+    """check --all's machinery on an even sample of SYMKL_SLOW_SIZE catalog jobs (default 24; "all" for every
+    one): nothing fails, a crash or a timeout is never counted verified, each verified record has 40 digits."""
+    import os
+
+    from symkl.catalog import jobs
+    from symkl.check import check_all
+    size = os.environ.get("SYMKL_SLOW_SIZE", "24")
+    every = 1 if size == "all" else max(1, len(jobs()) // int(size))
+    records = check_all(workers=2, n_points=2, every=every)
+    assert len(records) >= len(jobs()[::every]) - 3  # less the general-dimension forms, which take no values
+    assert not [r.to_json() for r in records if r.status == "failed"]
+    for r in records:
+        assert r.status in ("verified", "infinite", "inconclusive", "no-closed-form"), r.to_json()
+        if r.status == "verified":
+            assert r.digits >= 40, r.to_json()
+    assert sum(r.status in ("verified", "infinite") for r in records) >= 0.8 * len(records)

@@ -53,7 +53,9 @@ def test_every_example_runs_with_exit_0(tmp_path, monkeypatch):
         assert out.exit_code == 0, (line, out.output)
 
 
-def test_shell_completion_script_and_answers():
+def test_shell_completion_script_and_answers(monkeypatch):
+    # the shell named on the command line, not detected from the processes this test runs under
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     for shell in ("bash", "zsh"):
         out = runner.invoke(app, ["--show-completion", shell], prog_name="symkl", env={"SHELL": f"/bin/{shell}"})
         assert out.exit_code == 0 and "_SYMKL_COMPLETE" in out.output and "symkl" in out.output, out.output

@@ -221,3 +221,48 @@ def test_autodiff_backends_values_and_gradients(backend, pair, args):
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="backend"):
         kl("normal", "normal").numeric(backend="tensorflow")
+
+
+def bernoulli_binomial(p, n, q):
+    """KL(bernoulli(p) || binomial(n, q)), typed: bernoulli puts p on 1 and 1 - p on 0."""
+    return p * mpmath.log(p / (n * q * (1 - q)**(n - 1))) + (1 - p) * mpmath.log((1 - p) / (1 - q)**n)
+
+
+def relative_error(value, truth):
+    return float(abs(value - truth) / abs(truth)) if truth else abs(value)
+
+
+def test_binomial_bernoulli_near_diagonal():
+    """Finite only at n_p = 1 (the condition pins n_p, so the terms in n_p - 1 cancel symbolically); there it is
+    bernoulli||bernoulli and keeps 12 digits as Q approaches P, where the derived form lost them all."""
+    rng = random.Random(3)
+    f = kl("binomial", "bernoulli").numeric()
+    with mpmath.workdps(60):
+        for _ in range(40):
+            p = rng.uniform(0.01, 0.99)
+            q = p * (1 + 10 ** rng.uniform(-12, -2) * rng.choice((-1, 1)))
+            truth = TEXTBOOK[("bernoulli", "bernoulli")](mpmath.mpf(p), mpmath.mpf(q))
+            assert relative_error(f(1.0, p, q), truth) <= 1e-12, (p, q)
+    assert f(2.0, 0.3, 0.3) == np.inf
+
+
+def test_bernoulli_binomial_near_diagonal_at_n_1():
+    rng = random.Random(4)
+    f = kl("bernoulli", "binomial").numeric()
+    with mpmath.workdps(60):
+        for n in (1, 1, 1, 2, 7):
+            for _ in range(10):
+                p = rng.uniform(0.01, 0.99)
+                q = p * (1 + 10 ** rng.uniform(-12, -2) * rng.choice((-1, 1)))
+                truth = bernoulli_binomial(mpmath.mpf(p), n, mpmath.mpf(q))
+                assert relative_error(f(p, float(n), q), truth) <= 1e-12, (p, n, q)
+
+
+@pytest.mark.parametrize("p", [1e-12, 1e-6, 0.3, 1 - 1e-6, 1 - 1e-12])
+def test_geometric_entropy_at_the_edges(p):
+    """log(1 - p) at p = 1e-12 and 1 - 1/p at p = 1 - 1e-12 lose digits; the chosen form loses none."""
+    from symkl import entropy
+    with mpmath.workdps(60):
+        P = mpmath.mpf(p)
+        truth = (-(1 - P) * mpmath.log(1 - P) - P * mpmath.log(P)) / P
+        assert relative_error(entropy("geometric").numeric()(p), truth) <= 1e-13
