@@ -16,7 +16,7 @@ from . import numeric
 
 
 def array_function(numpy_fn, symbols: tuple, backend: str):
-    """The torch or jax version of a ``numeric.numpy_function`` result (same form, Stirling and series switches)."""
+    """The torch or jax version of a ``numeric.numpy_function`` result (same form, Stirling and near-diagonal switches)."""
     xp, lgamma, digamma = _namespace(backend)
     helpers = _helpers(xp, lgamma, digamma)
 
@@ -26,16 +26,16 @@ def array_function(numpy_fn, symbols: tuple, backend: str):
                                                   "fully_qualified_modules": False}))
     main = compile_(numpy_fn.expr)
     large = numpy_fn.large and (compile_(numpy_fn.large), numeric._large_gamma_arguments(numpy_fn.expr, symbols))
-    series = numpy_fn.series and (compile_(numpy_fn.series[0]), numeric._near_diagonal(symbols, numpy_fn.series[1]))
+    near = numpy_fn.near and (compile_(numpy_fn.near[0]), numeric._near(symbols, numpy_fn.near[1]))
 
     def evaluate(*args):
         args = xp.broadcast_arrays(*[xp.asarray(a) for a in args]) if backend == "jax" else \
             xp.broadcast_tensors(*[xp.as_tensor(a, dtype=xp.float64) for a in args])
         out = main(*args)
-        for switch in (large, series):
+        for switch in (large, near):
             if switch:
                 fn, mask = switch
-                out = xp.where(mask(args), fn(*args), out)
+                out = xp.where(mask(args, out), fn(*args), out)
         return out
     return evaluate
 

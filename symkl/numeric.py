@@ -19,6 +19,8 @@ import numpy as np
 import sympy as sp
 from scipy import special
 from sympy.codegen import cfunctions
+from sympy.printing.numpy import SciPyPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from . import serialize
 from .budget import attempt
@@ -184,7 +186,8 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
     out = [expr]
     for base in bases:
         out += [form for form in _phi_forms(base, diagonal, identities) if form not in out]
-    out += [form for form in (_rational_parts(with_log1p(f)) for f in out if _near_one(f)) if form not in out]
+    out += [form for form in (_rational_parts(with_log1p(f)) for f in out + [sp.expand_log(expr, force=True)]
+                              if _near_one(f)) if form not in out]
     return out + ([_regularized(out[0])] if expr.has(sp.lowergamma, sp.uppergamma) else [])
 
 
@@ -342,7 +345,7 @@ def stress_points(symbols: tuple, domains: dict, rng: random.Random, n: int = 12
     has_unit = any(domains[s].startswith("unit") for s in symbols)
     draws = {"general": lambda v: None, "near": lambda v: _move_q(v, diagonal, 10 ** rng.uniform(-12, -2), rng),
              "extreme": lambda v: _extreme(v, domains, diagonal, rng),
-             "boundary": lambda v: _boundary(v, domains, rng), "equal": lambda v: _move_q(v, diagonal, 0.0, rng)}
+             "boundary": lambda v: _boundary(v, domains, diagonal, rng), "equal": lambda v: _move_q(v, diagonal, 0.0, rng)}
     out = {}
     for regime, draw in draws.items():
         if (regime in ("near", "equal") and not diagonal) or (regime == "boundary" and not has_unit):
@@ -387,12 +390,19 @@ def _extreme(values: dict, domains: dict, diagonal: dict, rng: random.Random) ->
                 values[q] = values[p] * 10 ** rng.uniform(-1, 1)
 
 
-def _boundary(values: dict, domains: dict, rng: random.Random) -> None:
+def _boundary(values: dict, domains: dict, diagonal: dict, rng: random.Random) -> None:
+    """Probabilities at 0, 1e-12, 1 - 1e-12 or 1; mostly with Q's then 5% to 90% off P's, relative to the
+    distance from the edge (p = 1e-12, q = 1.3e-12: where 1 - q rounds and log(1 - q) - log(1 - p) is all error)."""
     for s in values:
         allowed = {"unit": (0.0, 1e-12, 1 - 1e-12, 1.0), "unit_open": (1e-12, 1 - 1e-12),
                    "unit_left_open": (1e-12, 1 - 1e-12, 1.0)}.get(domains[s])
         if allowed and rng.random() < 0.7:
             values[s] = rng.choice(allowed)
+    if rng.random() < 0.7:
+        for q, p in diagonal.items():
+            v, off = values[p], 1 + rng.choice((-1, 1)) * rng.uniform(0.05, 0.9)
+            if domains[q].startswith("unit") and v in (1e-12, 1 - 1e-12):
+                values[q] = v * off if v < 0.5 else 1 - (1 - v) * off
 
 
 def _normalize(values: dict, identities: dict | None) -> None:
@@ -522,11 +532,27 @@ def with_log1p(expr: sp.Expr) -> sp.Expr:
     return optimize(expr, [log1p_opt, expm1_opt])
 
 
+class PowerPrinter(SciPyPrinter):
+    """Small integer powers as products (x*x*x, 1/(x*x), 1/x): numpy's pow takes 5 to 10 times as long as a
+    product, and a KL has many; squares keep numpy's own fast path."""
+
+    def _print_Pow(self, expr, rational=False):
+        n = expr.exp
+        if n.is_Integer and n != 2 and 1 <= abs(n) <= 4:
+            base = self.parenthesize(expr.base, PRECEDENCE["Mul"], strict=True)
+            product = "*".join([base] * abs(int(n)))
+            return f"({product})" if n > 0 else f"(1/({product}))"
+        return super()._print_Pow(expr, rational=rational)
+
+
 def numpy_lambda(symbols, expr):
     """expr as a float64 numpy function, each common subexpression computed once; each series (an exact
     Sum the engine could not close) summed term by term over all rows at once."""
     expr, sums = _lift_sums(expr)
-    main = sp.lambdify(tuple(symbols) + tuple(s for s, *_ in sums), expr, modules=NUMPY_MODULES, cse=True)
+    printer = PowerPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                            "user_functions": {name: name for name in NUMPY_MODULES[0]}})
+    main = sp.lambdify(tuple(symbols) + tuple(s for s, *_ in sums), expr, modules=NUMPY_MODULES, cse=True,
+                       printer=printer)
     if not sums:
         return main
     series = [_numpy_series(summand, k, lo, hi, symbols) for _, summand, k, lo, hi in sums]
@@ -632,28 +658,34 @@ def diagonal_series(expr: sp.Expr, symbols: tuple, order: int = 12) -> sp.Expr |
     return series.subs({d: q - diagonal[q] for q, d in step.items()})
 
 
-def _near_diagonal(symbols, threshold):
-    """A mask function: rows where every Q parameter is within ``threshold`` (relative) of P's."""
+def _near(symbols: tuple, threshold: float):
+    """A mask function for the rows next to P = Q: the value so far below ``threshold`` in size (Q next to P in
+    every parameter at once, whatever their scales), or every Q parameter within sqrt(threshold), relative, of
+    P's (where KL ~ d**2 is large only because a rate is, and its terms cancel all the same)."""
     index = {s: i for i, s in enumerate(symbols)}
     pairs = [(index[q], index[p]) for q, p in _diagonal(symbols).items()]
+    step = threshold ** 0.5
 
-    def mask(arrays):  # numpy, torch or jax arrays alike
-        near = arrays[0] == arrays[0]
+    def mask(arrays, out):  # numpy, torch or jax arrays alike
+        close = arrays[0] == arrays[0] if pairs else arrays[0] != arrays[0]
         for qi, pi in pairs:
             scale = abs(arrays[pi]) if symbols[pi].is_positive else abs(arrays[pi]).clip(min=1.0)
-            near = near & (abs(arrays[qi] - arrays[pi]) <= threshold * scale)
-        return near
+            close = close & (abs(arrays[qi] - arrays[pi]) <= step * scale)
+        return (abs(out) < threshold) | close
     return mask
 
 
-def _hybrid(closed, series, mask):
-    """closed(x) everywhere, series(x) on the rows the mask selects."""
+def _hybrid(closed, other, mask):
+    """closed(x) everywhere, other(x) on the rows the mask (of the arguments and closed's values) selects."""
     def evaluate(*arrays):
         with np.errstate(all="ignore"):
-            out = np.array(np.broadcast_to(closed(*arrays), np.shape(arrays[0])), dtype=float)
-            near = mask(arrays)
-            if np.any(near):
-                out[near] = series(*[a[near] for a in arrays])
+            out = closed(*arrays)
+            if not (isinstance(out, np.ndarray) and out.shape == np.shape(arrays[0]) and out.dtype == float
+                    and out.flags.writeable):
+                out = np.array(np.broadcast_to(out, np.shape(arrays[0])), dtype=float)
+            rows = mask(arrays, out)
+            if np.any(rows):
+                out[rows] = other(*[np.broadcast_to(a, out.shape)[rows] for a in arrays])
         return out
     return evaluate
 
@@ -675,7 +707,7 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
     def score(fn, ops, form, large=None, switch=None):
         return *_badness(_errors(fn, truth, points)), ops, fn, form, large, switch
 
-    scored = [score(numpy_lambda(symbols, form), sp.count_ops(form), form)
+    scored = [score(numpy_lambda(symbols, form), cost(form), form)
               for form in stable_forms(expr, symbols, identities)]
     stirling = [item for item in scored if item[4].has(lgamma_rem, digamma_rem)]
     if stirling:
@@ -685,11 +717,11 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
             _errors(item[3], [truth[i] for i in rows], [points[i] for i in rows])))
         scored += [score(_hybrid(fn, best, large), ops, form, best_form) for _, _, ops, fn, form, _, _ in scored
                    if not form.has(lgamma_rem, digamma_rem)]
-    scored += [score(_hybrid(fn, near_fn, _near_diagonal(symbols, threshold)), ops + near_ops, form, large,
-                     (near_form, threshold))
+    scored += [score(_hybrid(fn, near_fn, _near(symbols, threshold)), ops + 5 + near_ops / 4, form, large,
+                     (near_form, threshold))  # the near form runs on the few rows near P = Q only
                for (_, _, ops, fn, form, large, _), (near_fn, near_ops, near_form), threshold
                in itertools.product(list(scored), _near_forms(expr, symbols, scored, truth, points),
-                                    (1e-2, 3e-2, 0.1, 0.2))
+                                    (1e-4, 1e-3, 1e-2, 0.1))
                if near_form != form]
     fewest_bad = min(item[0] for item in scored)
     scored = [item for item in scored if item[0] == fewest_bad]
@@ -699,12 +731,12 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
 
 def _assemble(symbols: tuple, form: sp.Expr, large: sp.Expr | None, near: tuple | None):
     """The float64 function for best_function's choice: form, with the Stirling form where every gamma argument
-    is large, and with the near form where Q is within the threshold of P."""
+    is large, and with the near form where the value is below the threshold (Q next to P)."""
     fn = numpy_lambda(symbols, form)
     if large is not None:
         fn = _hybrid(fn, numpy_lambda(symbols, large), _large_gamma_arguments(form, symbols))
     if near is not None:
-        fn = _hybrid(fn, numpy_lambda(symbols, near[0]), _near_diagonal(symbols, near[1]))
+        fn = _hybrid(fn, numpy_lambda(symbols, near[0]), _near(symbols, near[1]))
     return fn
 
 
@@ -712,8 +744,7 @@ def _near_forms(expr: sp.Expr, symbols: tuple, scored: list, truth: list, points
     """What to switch to next to the diagonal, as (function, ops, form): the form most accurate there (a phi
     form, while a plain log form is better far away, where phi's linear parts grow large and cancel); the Taylor
     series about Q = P where even that one leaves digits out."""
-    rows = [i for i, near in enumerate(_near_diagonal(symbols, 0.2)(np.array(points, dtype=float).T)) if near] \
-        if points and _diagonal(symbols) else []
+    rows = [i for i, value in enumerate(truth) if value is not None and abs(value) < 0.1]
     if not rows:
         return []
     near_truth, near_points = [truth[i] for i in rows], [points[i] for i in rows]
@@ -722,8 +753,20 @@ def _near_forms(expr: sp.Expr, symbols: tuple, scored: list, truth: list, points
     if _badness(_errors(best[3], near_truth, near_points))[1] > 1e-13:
         series = diagonal_series(expr, symbols)
         if series is not None:
-            out.append((numpy_lambda(symbols, series), sp.count_ops(series), series))
+            out.append((numpy_lambda(symbols, series), cost(series), series))
     return out
+
+
+# Measured float64 costs relative to a product, per element (numpy and scipy.special on 2**16 rows).
+COSTS = {"DIV": 2, "POW": 4, "LOG": 3, "EXP": 3, "LOG1P": 3, "EXPM1": 3, "PHI": 9, "EXPM1X": 8, "DELTA": 1,
+         "LOGGAMMA": 60, "POLYGAMMA": 50, "LGAMMA_REM": 70, "DIGAMMA_REM": 55, "GAMMAINC_LOWER": 60,
+         "GAMMAINC_UPPER": 60, "ERF": 10}
+
+
+def cost(expr: sp.Expr) -> float:
+    """Roughly what evaluating expr costs, in products: a special function is dozens of them."""
+    counts = sp.count_ops(expr, visual=True)
+    return float(sum(n * COSTS.get(str(op), 1) for op, n in sp.sympify(counts).as_coefficients_dict().items()))
 
 
 def _badness(errors: list) -> tuple:
@@ -740,7 +783,7 @@ def _large_gamma_arguments(expr: sp.Expr, symbols: tuple):
     inside = set().union(*[f.free_symbols for f in expr.atoms(sp.loggamma, sp.polygamma)])
     index = [i for i, s in enumerate(symbols) if s in inside]
 
-    def mask(arrays):  # numpy, torch or jax arrays alike
+    def mask(arrays, out=None):  # numpy, torch or jax arrays alike
         large = arrays[0] == arrays[0]
         for i in index:
             large = large & (abs(arrays[i]) >= STIRLING_FROM)
@@ -762,20 +805,20 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
     exact = mpmath_function(expr, symbols, domains)
 
     def block(arrays, out):
-        good = np.ones(out.shape, dtype=bool)
-        for (name, ok), a in zip(checks, arrays):
-            good &= ok(a)
+        # each test is one pass and a reduction in the common case (every row valid, none nan)
+        bad = [a for (name, ok), a in zip(checks, arrays) if not ok(a).all()]
+        good = np.logical_and.reduce([ok(a) for (name, ok), a in zip(checks, arrays)]) if bad else True
         with np.errstate(all="ignore"):
             out[...] = f(*arrays)
-        edges.fill(arrays, out)
-        failed = np.isnan(out)
-        if failed.any():
-            for i in map(tuple, np.argwhere(failed & good)):
+            edges.fill(arrays, out)
+            unknown = np.isnan(out.sum())
+        if unknown:
+            for i in map(tuple, np.argwhere(np.isnan(out) & good)):
                 try:
                     out[i] = _float(exact(*[a[i] for a in arrays], dps=30))
                 except (ValueError, mpmath.libmp.NoConvergence):  # a series too long to sum: stays nan
                     pass
-        if not good.all():
+        if bad:
             out[~good] = np.nan
 
     def evaluate(*args):
@@ -789,7 +832,7 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
         in_blocks(block, arrays, out)
         return out[()] if out.ndim == 0 else out
 
-    evaluate.expr, evaluate.large, evaluate.series = form, large, switch
+    evaluate.expr, evaluate.large, evaluate.near = form, large, switch
     return evaluate
 
 
@@ -851,9 +894,7 @@ def python_source(result) -> str:
     the well-conditioned helpers it calls copied from this module (one implementation, not a second)."""
     import inspect
 
-    from sympy.printing.numpy import SciPyPrinter
-
-    class Printer(SciPyPrinter):
+    class Printer(PowerPrinter):
         def _print_polygamma(self, e):
             order, x = e.args
             return f"scipy.special.psi({self._print(x)})" if order == 0 else \
@@ -866,6 +907,12 @@ def python_source(result) -> str:
             if type(e) in HELPERS:
                 return f"{HELPERS[type(e)][-1]}({', '.join(self._print(a) for a in e.args)})"
             return super()._print_Function(e)
+
+        def _print_gammainc_lower(self, e):
+            return f"scipy.special.gammainc({self._print(e.args[0])}, {self._print(e.args[1])})"
+
+        def _print_gammainc_upper(self, e):
+            return f"scipy.special.gammaincc({self._print(e.args[0])}, {self._print(e.args[1])})"
 
         def _print_delta(self, e):
             return f"({self._print(e.args[0])} - {self._print(e.args[1])})"
@@ -883,9 +930,9 @@ def python_source(result) -> str:
     lines += [f"def {result.quantity}({args}):", f'    """{result.title} in {result.unit}."""']
     lines += [f"    {sym} = {printer.doprint(e)}" for sym, e in replacements]
     lines.append(f"    return {printer.doprint(reduced)}")
-    if f.series is not None:
-        lines.append(f"# symkl's own function switches to another form ({f.series[0]}) when every parameter of Q"
-                     f" is within {f.series[1]:g} (relative) of P's")
+    if f.near is not None:
+        lines.append(f"# symkl's own function switches to another form where this value is below {f.near[1]:g}"
+                     f" (Q next to P): {f.near[0]}")
     return "\n".join(lines)
 
 
