@@ -112,8 +112,27 @@ def _check_point(result, quantity, pp: Instance, qq: Instance | None) -> dict:
         diff = abs(closed - numeric)
         digits = float(min(DPS, -mpmath.log10(diff / abs(closed)))) if diff and closed else float(DPS)
     ok = digits >= PASS_DIGITS or diff <= mpmath.mpf("1e-45")
-    return {**where, "status": "verified" if ok else "failed", "digits": round(digits, 1),
-            "closed": mpmath.nstr(closed, 25), "numeric": mpmath.nstr(numeric, 25)}
+    out = {**where, "status": "verified" if ok else "failed", "digits": round(digits, 1),
+           "closed": mpmath.nstr(closed, 25), "numeric": mpmath.nstr(numeric, 25)}
+    if quantity == "kl":
+        out.update(_bregman_agreement(closed, pp, qq))
+    return out
+
+
+def _bregman_agreement(closed, pp: Instance, qq: Instance) -> dict:
+    """For an exponential family: the KL's digits of agreement with the Bregman divergence of the log-partition
+    at this point (failed below PASS_DIGITS); nothing for other pairs."""
+    from .proof import bregman_kl
+    bregman = bregman_kl(pp, qq)
+    if bregman is None:
+        return {}
+    with mpmath.workdps(DPS + 20):
+        value = mpmath.mpf(sp.N(bregman, DPS + 20))
+        diff = abs(closed - value)
+        digits = float(min(DPS, -mpmath.log10(diff / abs(closed)))) if diff and closed else float(DPS)
+    ok = digits >= PASS_DIGITS or diff <= mpmath.mpf("1e-45")
+    return {"bregman_digits": round(digits, 1)} if ok else \
+        {"status": "failed", "bregman_digits": round(digits, 1), "bregman": mpmath.nstr(value, 25)}
 
 
 def _summarize(rec: Record) -> None:

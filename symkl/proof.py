@@ -57,26 +57,34 @@ def prove(p, q) -> Proof:
     return Proof(ip.label, iq.label, status, tuple(steps), _self_divergence(ip.family))
 
 
-def _kl_route_a(ip: Instance, iq: Instance) -> tuple[sp.Expr | None, str]:
-    """KL by the Bregman divergence where P and Q share an exponential family (and its base measure)."""
+def bregman_kl(ip: Instance, iq: Instance) -> sp.Expr | None:
+    """KL as the Bregman divergence of the log-partition, A(eta_q) - A(eta_p) - (eta_q - eta_p).grad A(eta_p),
+    where P and Q share an exponential family and its base measure; None elsewhere (or where eta is infinite,
+    at p = 0 or 1). An independent route to the same-family KL: no integral is taken."""
     fam = ip.family
     ef = fam.exp_family
-    if fam is iq.family and ef is not None:
-        tp = tuple(ip.substitutions("_p").get(s, s) for s in fam.symbols("_p"))
-        tq = tuple(iq.substitutions("_q").get(s, s) for s in fam.symbols("_q"))
-        eta = fam.natural_symbols()
-        x = fam.variable()
-        same_base = sp.simplify(ef.log_partition(eta, *tp) - ef.log_partition(eta, *tq)) == 0 and \
-            sp.simplify(ef.log_base(x, *tp) - ef.log_base(x, *tq)) == 0
-        if same_base:
-            A = lambda e: ef.log_partition(e, *tp)  # noqa: E731 - A with P's fixed parameters
-            ep, eq = ef.natural(*tp), ef.natural(*tq)
-            grad = [sp.diff(A(eta), e).subs(dict(zip(eta, ep))) for e in eta]
-            bregman = A(eq) - A(ep) - sum((b - a) * g for a, b, g in zip(ep, eq, grad))
-            bregman = readable(bregman)
-            if not bregman.has(sp.nan, sp.zoo):  # else a value on the boundary (p = 0 or 1): eta is infinite
-                return bregman, ("Bregman divergence of the log-partition: "
-                                 "A(eta_q) - A(eta_p) - (eta_q - eta_p).grad A(eta_p)")
+    if fam is not iq.family or ef is None:
+        return None
+    tp = tuple(ip.substitutions("_p").get(s, s) for s in fam.symbols("_p"))
+    tq = tuple(iq.substitutions("_q").get(s, s) for s in fam.symbols("_q"))
+    eta = fam.natural_symbols()
+    x = fam.variable()
+    if sp.simplify(ef.log_partition(eta, *tp) - ef.log_partition(eta, *tq)) != 0 or \
+            sp.simplify(ef.log_base(x, *tp) - ef.log_base(x, *tq)) != 0:
+        return None
+    A = lambda e: ef.log_partition(e, *tp)  # noqa: E731 - A with P's fixed parameters
+    ep, eq = ef.natural(*tp), ef.natural(*tq)
+    grad = [sp.diff(A(eta), e).subs(dict(zip(eta, ep))) for e in eta]
+    bregman = readable(A(eq) - A(ep) - sum((b - a) * g for a, b, g in zip(ep, eq, grad)))
+    return None if bregman.has(sp.nan, sp.zoo) else bregman
+
+
+def _kl_route_a(ip: Instance, iq: Instance) -> tuple[sp.Expr | None, str]:
+    """KL by the Bregman divergence where P and Q share an exponential family (and its base measure)."""
+    bregman = bregman_kl(ip, iq)
+    if bregman is not None:
+        return bregman, ("Bregman divergence of the log-partition: "
+                         "A(eta_q) - A(eta_p) - (eta_q - eta_p).grad A(eta_p)")
     r = specialize(cache.derivation("kl", ip.family, iq.family), ip, iq)
     return r.expr, "E_P[log p(X) - log q(X)], the log-ratio simplified before the expectation"
 

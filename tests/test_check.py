@@ -54,3 +54,20 @@ def test_check_all_over_a_sample_of_the_catalog():
         if r.status == "verified":
             assert r.digits >= 40, r.to_json()
     assert sum(r.status in ("verified", "infinite") for r in records) >= 0.8 * len(records)
+
+
+def test_exponential_families_agree_with_the_bregman_divergence():
+    """Same-family KL in an exponential family is also A(eta_q) - A(eta_p) - (eta_q - eta_p).grad A(eta_p):
+    each point carries the digits of that agreement too."""
+    for p in ("normal", "gamma", "poisson", "beta"):
+        record = check(p, p, n_points=2)[1]
+        assert record.status == "verified", record.to_json()
+        assert all(pt["bregman_digits"] >= 40 for pt in record.points), record.to_json()
+
+
+def test_a_wrong_bregman_value_fails(monkeypatch):
+    from symkl import proof
+    original = proof.bregman_kl
+    monkeypatch.setattr(proof, "bregman_kl", lambda ip, iq: original(ip, iq) + sp.Rational(1, 10**30))
+    record = check("normal", "normal", n_points=1)[1]
+    assert record.status == "failed" and record.points[0]["bregman_digits"] < 40
