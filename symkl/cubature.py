@@ -15,7 +15,7 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from .quadrature import _piece, _product
+from .quadrature import _piece, _power, _product
 
 METHODS = ("tanh-sinh", "gauss-legendre")
 _U = sp.symbols("u1:65", real=True)
@@ -140,8 +140,20 @@ def _expectation(log_weight, factor, u, interval, method, dps):
     with mpmath.workdps(dps):
         a, b = (_mp(e) for e in interval)
         weight, h = (sp.lambdify(u, e, "mpmath") for e in (sp.exp(log_weight), factor))
-        return (_piece(lambda t: _product(weight, h, t), a, b, method, graded=True)
-                / _piece(lambda t: _product(weight, lambda _: 1, t), a, b, method, graded=True))
+        ends = [_near(log_weight, f, u, end, side) for f in (factor, sp.S.One) for end, side in zip(interval, (1, -1))]
+        return (_piece(lambda t: _product(weight, h, t), a, b, method, *ends[:2])
+                / _piece(lambda t: _product(weight, lambda _: 1, t), a, b, method, *ends[2:]))
+
+
+def _near(log_weight, factor, u, end, side):
+    """(weight * factor in the distance y to a finite end, the power of y = t**m that smooths it there): a
+    Dirichlet shape of 1/100 puts u**-0.99 at an end, where neither quadrature converges in u itself."""
+    if not end.is_finite:
+        return None
+    y = sp.Symbol("y", positive=True)
+    shift = {u: end + side * y}
+    weight, h = (sp.lambdify(y, e.xreplace(shift), "mpmath") for e in (sp.exp(log_weight), factor))
+    return (lambda t: _product(weight, h, t)), _power(sp.lambdify(y, log_weight.xreplace(shift), "mpmath"))
 
 
 def _mp(value):

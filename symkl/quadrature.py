@@ -219,9 +219,9 @@ def _piece(g, a, b, method, near_a=None, near_b=None, graded=False):
     quad = lambda h, interval: mpmath.quad(h, interval, method=method)  # noqa: E731
 
     def part(end, side, near, length):
-        if near is not None:
+        if near is not None:  # split where y = length * 2^-k: a large m packs the whole end into u near 1
             h, m = near
-            return quad(lambda u: m * u**(m - 1) * h(u**m), [0, length ** (1 / m)])
+            return quad(lambda u: m * u**(m - 1) * h(u**m), [(length * t) ** (1 / m) for t in _GRADED])
         if graded:
             scale = length ** (mpmath.mpf(1) / 16)
             return quad(lambda u: 16 * u**15 * g(end + side * u**16), [scale * t for t in _GRADED])
