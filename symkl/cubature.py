@@ -141,8 +141,8 @@ def _expectation(log_weight, factor, u, interval, method, dps):
         a, b = (_mp(e) for e in interval)
         weight, h = (sp.lambdify(u, e, "mpmath") for e in (sp.exp(log_weight), factor))
         ends = [_near(log_weight, f, u, end, side) for f in (factor, sp.S.One) for end, side in zip(interval, (1, -1))]
-        return (_piece(lambda t: _product(weight, h, t), a, b, method, *ends[:2])
-                / _piece(lambda t: _product(weight, lambda _: 1, t), a, b, method, *ends[2:]))
+        return (_piece(lambda t: _product(weight, h, t), a, b, method, *ends[:2], graded=True)
+                / _piece(lambda t: _product(weight, lambda _: 1, t), a, b, method, *ends[2:], graded=True))
 
 
 def _near(log_weight, factor, u, end, side):

@@ -213,15 +213,17 @@ _GRADED = [0] + [mpmath.mpf(2) ** -k for k in range(40, 0, -4)] + [1]
 
 def _piece(g, a, b, method, near_a=None, near_b=None, graded=False):
     """Integrate g over (a, b). Next to a finite support end, ``near`` = (h, m) gives the integrand h(y) in the
-    distance y to the end and the power m of the substitution y = u**m (see _power). Without it, ``graded``
-    substitutes u**16 at finite ends and splits each end's stretch at 2^-40 .. 2^-4 of its length (for
-    integrands known only in x, such as the factors of a cubature)."""
+    distance y to the end and the power m of the substitution y = u**m (see _power). ``graded`` splits each
+    end's stretch at 2^-40 .. 2^-4 of its length (for the factors of a cubature, peaked anywhere), and without
+    ``near`` substitutes u**16 there."""
     quad = lambda h, interval: mpmath.quad(h, interval, method=method)  # noqa: E731
 
     def part(end, side, near, length):
         if near is not None:  # split where y = length * 2^-k: a large m packs the whole end into u near 1
             h, m = near
-            return quad(lambda u: m * u**(m - 1) * h(u**m), [(length * t) ** (1 / m) for t in _GRADED])
+            stops = [(length * t) ** (1 / m) for t in _GRADED] if graded or m > SMOOTH_ORDER else \
+                [0, length ** (1 / m)]
+            return quad(lambda u: m * u**(m - 1) * h(u**m), stops)
         if graded:
             scale = length ** (mpmath.mpf(1) / 16)
             return quad(lambda u: 16 * u**15 * g(end + side * u**16), [scale * t for t in _GRADED])
