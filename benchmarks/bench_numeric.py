@@ -3,7 +3,7 @@
     pip install ".[bench]"   # torch==2.13.0 (CPU)
     python benchmarks/bench_numeric.py
 
-Prints two Markdown tables: milliseconds for 1e6 parameter rows (best of 5; symkl and torch on 2 threads), and
+Prints two Markdown tables: milliseconds for 1e6 parameter rows (best of 15; symkl and torch on 2 threads), and
 for every catalog pair with a closed form, the worst relative error against the closed form at 60 digits (same
 float64 inputs) in each regime of the stress grid, with torch.distributions' worst beside it where torch has
 the pair.
@@ -74,7 +74,7 @@ def torch_kl(p, q, args, split):
     return lambda: kl_divergence(torch_distribution(p, args[:split]), torch_distribution(q, args[split:]))
 
 
-def best_of(fn, repeat=5):
+def best_of(fn, repeat=15):
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

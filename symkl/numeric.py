@@ -717,7 +717,8 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
             _errors(item[3], [truth[i] for i in rows], [points[i] for i in rows])))
         scored += [score(_hybrid(fn, best, large), ops, form, best_form) for _, _, ops, fn, form, _, _ in scored
                    if not form.has(lgamma_rem, digamma_rem)]
-    scored += [score(_hybrid(fn, near_fn, _near(symbols, threshold)), ops + 5 + near_ops / 4, form, large,
+    switch_ops = 2 + 6 * len(_diagonal(symbols)) + 10  # the mask, and gathering and scattering the near rows
+    scored += [score(_hybrid(fn, near_fn, _near(symbols, threshold)), ops + switch_ops + near_ops / 4, form, large,
                      (near_form, threshold))  # the near form runs on the few rows near P = Q only
                for (_, _, ops, fn, form, large, _), (near_fn, near_ops, near_form), threshold
                in itertools.product(list(scored), _near_forms(expr, symbols, scored, truth, points),
