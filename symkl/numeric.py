@@ -186,8 +186,10 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
     out = [expr]
     for base in bases:
         out += [form for form in _phi_forms(base, diagonal, identities) if form not in out]
-    out += [form for form in (_rational_parts(with_log1p(f)) for f in out + [sp.expand_log(expr, force=True)]
-                              if _near_one(f)) if form not in out]
+    out += [sp.expand_log(expr, force=True)]
+    # log(1 + u) as log1p(u) is never less accurate, so every candidate gets it (a Piecewise pairs its branches'
+    # candidates by rank: a variant only at the end of one branch's list would never meet the other's)
+    out = list(dict.fromkeys(_rational_parts(with_log1p(f)) if _near_one(f) else f for f in out))
     return out + ([_regularized(out[0])] if expr.has(sp.lowergamma, sp.uppergamma) else [])
 
 
@@ -427,24 +429,38 @@ def _draw(domain: str, rng: random.Random) -> float:
 class Edges:
     """Where a probability is exactly 0 or 1, a closed form reads 0*log(0) = nan; the value there is the
     expression specialized with 0 log 0 = 0 (limits where infinities cancel), one form per pattern of edge
-    values, made when first met (3**k patterns for k probabilities: never all up front)."""
+    values, made when first met (3**k patterns for k probabilities: never all up front). Where that still
+    depends on an integer (bernoulli(1)||binomial(n, 1) is 0 at n = 1 and oo beyond), the integers' values join
+    the pattern and are substituted first."""
 
     def __init__(self, expr: sp.Expr, symbols: tuple, domains: dict):
         self.expr, self.symbols, self.domains = expr, symbols, domains
         self.index = [i for i, s in enumerate(symbols) if domains.get(s, "").startswith("unit")]
+        self.integers = [i for i, s in enumerate(symbols) if domains.get(s) == "posint"]
         self.forms: dict = {}
         self.functions: dict = {}
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
 
     def pattern(self, point) -> tuple:
-        return tuple((i, float(point[i])) for i in self.index if point[i] in (0.0, 1.0))
+        edges = tuple((i, float(point[i])) for i in self.index if point[i] in (0.0, 1.0))
+        if edges and self.integers and self._undecided(self.form(edges)):
+            edges += tuple((i, float(point[i])) for i in self.integers)
+        return edges
+
+    def _undecided(self, form: sp.Expr) -> bool:
+        """nan, or an infinity times something an integer may make 0: -oo*(1 - n_q)."""
+        integers = {self.symbols[i] for i in self.integers}
+        return form.has(sp.nan, sp.zoo) or form.has(sp.oo, -sp.oo) and bool(form.free_symbols & integers)
 
     def form(self, pattern: tuple) -> sp.Expr:
         from .result import substitute
         with self.lock:
             if pattern not in self.forms:
-                subs = {self.symbols[i]: sp.Integer(int(v)) for i, v in pattern}
-                self.forms[pattern] = sp.sympify(substitute(self.expr, subs))
+                values = {self.symbols[i]: sp.Integer(int(v)) for i, v in pattern}
+                integers = {s: v for s, v in values.items() if self.domains.get(s) == "posint"}
+                edges = {s: v for s, v in values.items() if s not in integers}
+                form = substitute(self.expr, integers) if integers else self.expr
+                self.forms[pattern] = sp.sympify(substitute(form, edges))
             return self.forms[pattern]
 
     def mpmath_form(self, point):
@@ -467,12 +483,20 @@ class Edges:
             codes += 3**k * ((arrays[i] == 0) + 2 * (arrays[i] == 1))
         for code in np.unique(codes[at_edge]):
             rows = codes == code
-            pattern = self.pattern([a[rows].flat[0] for a in arrays])
-            if pattern not in self.functions:
-                self.functions[pattern] = numpy_lambda(self.symbols, with_log1p(self.form(pattern)))
-            fn = self.functions[pattern]
-            with np.errstate(all="ignore"):
-                out[rows] = fn(*[a[rows] for a in arrays])
+            for group in self._integer_groups(arrays, rows):
+                pattern = self.pattern([a[group].flat[0] for a in arrays])
+                if pattern not in self.functions:
+                    self.functions[pattern] = numpy_lambda(self.symbols, with_log1p(self.form(pattern)))
+                with np.errstate(all="ignore"):
+                    out[group] = self.functions[pattern](*[a[group] for a in arrays])
+
+    def _integer_groups(self, arrays, rows):
+        """The rows split by their integers' values where the edge form depends on them, else as they are."""
+        first = [a[rows].flat[0] for a in arrays]
+        if len(self.pattern(first)) == sum(first[i] in (0.0, 1.0) for i in self.index):
+            return [rows]
+        values = np.stack([np.broadcast_to(arrays[i], rows.shape) for i in self.integers], axis=-1)
+        return [rows & np.all(values == key, axis=-1) for key in np.unique(values[rows], axis=0)]
 
 
 TRUTH_DPS = 60
