@@ -18,8 +18,8 @@ is right.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import mpmath
 import sympy as sp
@@ -112,7 +112,6 @@ class Fisher:
 def fisher(spec, logits: bool = False, remainder: bool = True, routes: tuple = ("score", "curvature")) -> Fisher:
     """F(theta) for a family spec by the KL route and the expectation routes, and the check of the remainder."""
     c = chart(spec, logits)
-    theta = c.symbols
     matrix, how = _by_kl(c)
     by_score = _by_expectation(c, "score") if "score" in routes else None
     by_curvature = _by_expectation(c, "curvature") if "curvature" in routes else None

@@ -25,8 +25,19 @@ from ..proof import prove
 from ..quadrature import expectation_value
 from ..query import cross_entropy, entropy, kl
 from ..spec import Instance, check_shared_names, instance
-from .stationary import (FAILED, PROVEN, definiteness, digits, gradient, hessian, number, sampler_for,
-                         solve_stationary, tidy, vanishes)
+from .stationary import (
+    FAILED,
+    PROVEN,
+    definiteness,
+    digits,
+    gradient,
+    hessian,
+    number,
+    sampler_for,
+    solve_stationary,
+    tidy,
+    vanishes,
+)
 
 DPS = 50
 
@@ -195,8 +206,8 @@ def _check(ip, iq, variables, eliminated, argmin, sampler, points, dps, p_symbol
             jf = sp.lambdify((*variables, *m), hessian(cross, variables).tolist(), "mpmath")
             start = _start(argmin, point, variables)
             try:
-                root = mpmath.findroot(lambda *t: f(*t, *moments), start, J=lambda *t: jf(*t, *moments),
-                                       tol=mpmath.mpf(10) ** (-2 * dps))
+                root = mpmath.findroot(lambda *t, f=f, m=moments: f(*t, *m), start,
+                                       J=lambda *t, jf=jf, m=moments: jf(*t, *m), tol=mpmath.mpf(10) ** (-2 * dps))
             except (ValueError, ZeroDivisionError):
                 continue
             found = dict(zip(variables, [root[i] for i in range(len(variables))]))
