@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mpmath
 import sympy as sp
@@ -46,6 +46,8 @@ class Chart:
     symbols: tuple
     params: Callable[[tuple], tuple]
     identities: dict
+    readout: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
 
     def kl(self, theta: tuple, other: tuple) -> sp.Expr | None:
         """The catalog's KL(P_theta || P_other) in these coordinates (None without a closed form)."""
@@ -58,31 +60,34 @@ class Chart:
 
 
 def chart(spec, logits: bool = False) -> Chart:
-    """The coordinates for a family spec: its free parameters, or a categorical's logits z1..zK."""
-    fam = instance(spec).family if not isinstance(spec, Instance) else spec.family
+    """The coordinates for a family spec: its free parameters, or a categorical's logits z1..zK; the spec's
+    values become the chart's point (probabilities p as logits log p)."""
+    inst = spec if isinstance(spec, Instance) else instance(spec)
+    fam = inst.family
     if isinstance(fam.dim, sp.Symbol):
         raise FamilyError(f"{fam.label} is in matrix symbols: use a fixed dimension, as in mvnormal[2]")
-    fixed = {i for i, p in enumerate(fam.params) if p.domain == "posint"}
     own = fam.symbols()
+    given = {s: v for s, v in zip(own, inst.bound) if v is not None and not isinstance(v, str)}
     if logits:
         if fam.name != "categorical":
             raise FamilyError(f"--logits is for categorical families, not {fam.label}")
         z = sp.symbols(f"z1:{len(own) + 1}", real=True)
-        return Chart(fam, f"{fam.label} by logits", z,
-                     lambda t: tuple(sp.exp(zi) / sp.Add(*map(sp.exp, t)) for zi in t), {})
-    free = [s for i, s in enumerate(own) if i not in fixed]
+        at = {zi: sp.log(given[s]) for zi, s in zip(z, own) if s in given and given[s] > 0}
+        # F depends on z only through p = softmax(z), so exp(z_i) may be read as p_i (they differ by a factor)
+        return Chart(fam, f"{fam.label} by logits", z, lambda t: tuple(sp.exp(zi) / sp.Add(*map(sp.exp, t))
+                                                                     for zi in t),
+                     fam.identities(*own), {sp.exp(zi): s for zi, s in zip(z, own)},
+                     at if len(at) == len(z) else {})
+    fixed = [s for s, p in zip(own, fam.params) if p.domain == "posint"]
+    free = [s for s in own if s not in fixed]
     identities = fam.identities(*own)
     if identities:  # p1 + ... + pK = 1: the coordinates are p1..p(K-1)
         free.pop()
-        return Chart(fam, fam.label, tuple(free), lambda t: (*t, 1 - sp.Add(*t)), identities)
-    positions = [i for i in range(len(own)) if i not in fixed]
+        return Chart(fam, fam.label, tuple(free), lambda t: (*t, 1 - sp.Add(*t)), identities, values=given)
 
     def params(t):
-        out = list(own)
-        for i, v in zip(positions, t):
-            out[i] = v
-        return tuple(out)
-    return Chart(fam, fam.label, tuple(free), params, {})
+        return tuple(dict(zip(free, t)).get(s, s) for s in own)
+    return Chart(fam, fam.label, tuple(free), params, {}, values=given)
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,18 @@ class Fisher:
     note: str = ""
 
     def shown(self) -> sp.Matrix | None:
-        """F for reading: a categorical's 1 - p1 - ... - p(K-1) written as pK."""
-        return None if self.matrix is None else self.matrix.applyfunc(lambda e: tidy(e, self.chart.identities))
+        """F for reading: a categorical's 1 - p1 - ... - p(K-1) written as pK; by logits, in p = softmax(z)."""
+        c = self.chart
+        known = {s: v for s, v in c.values.items() if s not in c.symbols}  # fixed ones given (a binomial's n)
+        return None if self.matrix is None else self.matrix.applyfunc(
+            lambda e: tidy(e.subs(known).subs(c.readout), c.identities))
+
+    def at_values(self) -> sp.Matrix | None:
+        """F at the spec's values, when it gave every one."""
+        c = self.chart
+        if self.matrix is None or not set(c.symbols) <= set(c.values):
+            return None
+        return self.matrix.subs(c.values).applyfunc(sp.simplify)
 
     @property
     def ok(self) -> bool:
@@ -118,10 +133,13 @@ def fisher(spec, logits: bool = False, remainder: bool = True, routes: tuple = (
     agreement = {name: FAILED if matrix is None or other is None else _same(matrix, other)
                  for name, route, other in (("E[score score^T]", "score", by_score),
                                             ("-E[Hessian of log p]", "curvature", by_curvature)) if route in routes}
+    if by_score is not None and by_curvature is not None:
+        agreement["E[score score^T] = -E[Hessian of log p]"] = _same(by_score, by_curvature)
     note = "" if matrix is not None else _why_not(c)
     if matrix is not None:
         matrix = matrix.applyfunc(tidy)
-    check = remainder_check(c, matrix) if remainder and matrix is not None else None
+    check = remainder_check(c, matrix, {**sample_point(c), **c.values}) if remainder and matrix is not None \
+        else None
     return Fisher(c, matrix, how, by_score, by_curvature, agreement, check, note)
 
 

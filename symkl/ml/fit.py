@@ -193,28 +193,37 @@ def _check(ip, iq, variables, eliminated, argmin, sampler, points, dps, p_symbol
         point_list = [{**p, **p_subs} for p in sampler()[:points]]
     x = variable_for(fp, fq)
     q_args = [iq.substitutions("_q").get(s, s) for s in fq.symbols("_q")]
-    terms = list(split_terms(fq.log_density(x, *q_args).subs(eliminated), x).items())
-    m = sp.symbols(f"m0:{len(terms)}")
-    cross = -sp.Add(*[mi * c for mi, (_, c) in zip(m, terms)])  # -E_P[log q(X)], m_i = E_P[h_i(X)]
+    log_q = fq.log_density(x, *q_args).subs(eliminated)
     out = []
     for point in point_list:
         p_values = tuple(point.get(s, s) for s in fp.symbols("_p"))
-        with mpmath.workdps(dps + 10):
-            moments = [mpmath.mpf(1) if h == 1 else expectation_value(fp, p_values, h, x, dps + 10)
-                       for h, _ in terms]
-            f = sp.lambdify((*variables, *m), gradient(cross, variables), "mpmath")
-            jf = sp.lambdify((*variables, *m), hessian(cross, variables).tolist(), "mpmath")
-            start = _start(argmin, point, variables)
-            try:
-                root = mpmath.findroot(lambda *t, f=f, m=moments: f(*t, *m), start,
-                                       J=lambda *t, jf=jf, m=moments: jf(*t, *m), tol=mpmath.mpf(10) ** (-2 * dps))
-            except (ValueError, ZeroDivisionError):
-                continue
-            found = dict(zip(variables, [root[i] for i in range(len(variables))]))
-            closed = {v: number(argmin[v].subs(point), dps) for v in variables} if argmin else {}
-            agree = min(digits(found[v], closed[v], dps) for v in variables) if closed else 0.0
+        found = numeric_argmin(lambda h, pv=p_values: expectation_value(fp, pv, h, x, dps + 10), log_q, x,
+                               variables, _start(argmin, point, variables), dps)
+        if found is None:
+            continue
+        closed = {v: number(argmin[v].subs(point), dps) for v in variables} if argmin else {}
+        agree = min(digits(found[v], closed[v], dps) for v in variables) if closed else 0.0
         out.append(Check(point, closed, found, agree))
     return out
+
+
+def numeric_argmin(moment, log_q: sp.Expr, x: sp.Symbol, variables: list, start: list, dps: int = DPS):
+    """The root of grad H(P, Q) = -grad sum_h c_h(theta) E_P[h(X)] by mpmath's findroot, with log q(x) =
+    sum_h c_h(theta) h(x) from Q's declaration and ``moment(h)`` = E_P[h(X)] at dps + 10 digits (quadrature:
+    nothing from the symbolic derivation). None when findroot does not converge."""
+    terms = list(split_terms(log_q, x).items())
+    m = sp.symbols(f"m0:{len(terms)}")
+    cross = -sp.Add(*[mi * c for mi, (_, c) in zip(m, terms)])
+    with mpmath.workdps(dps + 10):
+        moments = [mpmath.mpf(1) if h == 1 else moment(h) for h, _ in terms]
+        f = sp.lambdify((*variables, *m), gradient(cross, variables), "mpmath")
+        jf = sp.lambdify((*variables, *m), hessian(cross, variables).tolist(), "mpmath")
+        try:
+            root = mpmath.findroot(lambda *t: f(*t, *moments), start, J=lambda *t: jf(*t, *moments),
+                                   tol=mpmath.mpf(10) ** (-2 * dps))
+        except (ValueError, ZeroDivisionError):
+            return None
+        return dict(zip(variables, [root[i] for i in range(len(variables))]))
 
 
 def _start(argmin, point, variables):

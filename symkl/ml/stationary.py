@@ -137,4 +137,5 @@ def number(expr, dps: int = 50):
     value = sp.N(expr, dps + 10)
     if not value.is_real:
         raise ValueError(f"expected a real number, got {expr}")
-    return mpmath.mpf(sp.Float(value, dps + 10)._mpf_)
+    with mpmath.workdps(dps + 10):
+        return mpmath.mpf(sp.Float(value, dps + 10)._mpf_)
