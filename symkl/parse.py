@@ -471,9 +471,12 @@ def parse_mixture(text: str) -> list[tuple[sp.Expr, Spec]]:
             continue
         if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
             raise builder.error(_MIXTURE_FORM, node)
-        weight, component = (node.left, node.right) if _names_a_family(node.right) else (node.right, node.left)
-        if not _names_a_family(component):
-            raise builder.error(_MIXTURE_FORM, node)
+        sides = [side for side in (node.right, node.left) if _names_a_family(side)] or \
+            [side for side in (node.right, node.left) if isinstance(side, ast.Call)]  # 0.5*gamma(2, 1)
+        if len(sides) != 1 and not (len(sides) == 2 and _names_a_family(sides[0])):
+            raise builder.error(_MIXTURE_FORM + " (write the weight as a number)", node)
+        component = sides[0]
+        weight = node.left if component is node.right else node.right
         value = builder.expr(weight)
         if not value.is_number:
             raise builder.error("a weight must be a number", weight)

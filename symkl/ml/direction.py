@@ -117,12 +117,11 @@ def _forward(comps) -> tuple[dict, dict, list]:
         own = {s: sp.Symbol(f"{p.name}{i}", **s.assumptions0) for s, p in zip(fam.symbols("_p"), fam.params)}
         total += weights[i - 1] * d.expr.xreplace(own)
         values.update({weights[i - 1]: w, **{own[s]: v for s, v in zip(fam.symbols("_p"), inst.bound)}})
-    identity = {sp.Add(*weights): 1}
     grad = [tidy(g) for g in gradient(total, variables)]
     found = solve_stationary(grad, variables, {mu: "real", sigma: "positive"})
     if found is None or len(found) != 1:
         raise FamilyError("sympy found no single closed-form stationary point of H(P, Q)")
-    general = {v: tidy(found[0][v], identity) for v in variables}
+    general = {v: _under_weights(found[0][v], weights) for v in variables}
     forward = {v: tidy(e.subs(values)) for v, e in general.items()}
     steps = [Step("H(P, Q) = sum_i w_i H(P_i, Q)", total, "linearity of E_P; each H(P_i, Q) from the catalog"),
              Step("d H(P, Q)/d(mu_q, sigma_q) = 0", sp.Matrix(grad)),
@@ -130,6 +129,21 @@ def _forward(comps) -> tuple[dict, dict, list]:
                   "sympy's solve, w1 + ... + wn = 1"),
              Step("at the mixture's values", sp.Tuple(*[sp.Eq(v, e) for v, e in forward.items()]))]
     return general, forward, steps
+
+
+def _under_weights(expr: sp.Expr, weights) -> sp.Expr:
+    """A readable form under w1 + ... + wn = 1: the numerator (of the radicand, for sigma_q) collected in the
+    parameters that appear only squared, each coefficient factored, then the weights' sum set to 1."""
+    root = expr.is_Pow and expr.exp == sp.S.Half
+    inner = expr.base if root else expr
+    num, den = sp.fraction(sp.together(inner))
+    num = sp.expand(num)
+    squared = [s for s in num.free_symbols - set(weights) if not num.has(s) or sp.expand(num.subs(s, -s)) == num]
+    num = sp.collect(num, [s**2 for s in sorted(squared, key=str)], func=sp.factor)
+    total = sp.Add(*weights)
+    inner = sp.factor_terms(num.subs(total, 1) / sp.factor(den).subs(total, 1))
+    shown = sp.sqrt(inner) if root else inner
+    return min((shown, tidy(expr, {total: 1})), key=sp.count_ops)
 
 
 def _log_mixture(comps, x) -> sp.Expr:
@@ -154,7 +168,7 @@ def _reverse(comps, log_mix, x, forward: dict, starts: int):
     neg_entropy = sp.lambdify(NORMAL.symbols()[1], -entropy, "numpy")
     means = [number(_moment(i, x, 1)) for _, i in comps]
     spreads = [mpmath.sqrt(number(_moment(i, x, 2)) - m**2) for (_, i), m in zip(comps, means)]
-    begin = [(float(m), float(s)) for m, s in zip(means, spreads)]
+    begin = [(float(m) if abs(m) > 1e-30 * s else 0.0, float(s)) for m, s in zip(means, spreads)]
     begin = (begin + [(float(number(forward[mu_q])), float(number(forward[sigma_q])))])[:max(starts, len(begin) + 1)]
     points = sorted({float(m) for m in means})
     tried = []

@@ -32,6 +32,11 @@ from ..result import substitute
 from ..spec import Instance, instance
 from .stationary import FAILED, PROVEN, hessian, number, tidy, vanishes
 
+FAMILIES = tuple((name, False) for name in ("normal", "lognormal", "exponential", "gamma", "beta", "uniform", "laplace",
+                                            "bernoulli", "binomial", "geometric", "poisson", "categorical[3]",
+                                            "dirichlet[3]", "diagnormal[2]", "mvnormal[2]")) + (("categorical[3]", True),)
+"""The catalog's families for the Fisher table (categorical also by logits)."""
+NO_KL_ROUTE = "nothing to compare: no F from KL"
 H_STEPS = tuple(mpmath.mpf(10) ** -k for k in range(2, 9))
 ROUTE_SECONDS = 120.0
 
@@ -130,7 +135,7 @@ def fisher(spec, logits: bool = False, remainder: bool = True, routes: tuple = (
     matrix, how = _by_kl(c)
     by_score = _by_expectation(c, "score") if "score" in routes else None
     by_curvature = _by_expectation(c, "curvature") if "curvature" in routes else None
-    agreement = {name: FAILED if matrix is None or other is None else _same(matrix, other)
+    agreement = {name: NO_KL_ROUTE if matrix is None else FAILED if other is None else _same(matrix, other)
                  for name, route, other in (("E[score score^T]", "score", by_score),
                                             ("-E[Hessian of log p]", "curvature", by_curvature)) if route in routes}
     if by_score is not None and by_curvature is not None:

@@ -67,8 +67,10 @@ class Fit:
     own: sp.Expr
     divergence: sp.Expr
     identity: str
+    same_gradient: str
     gradient: tuple
     argmin: dict | None
+    argmin_how: str
     second_order: str
     minors: tuple
     convexity: str
@@ -80,7 +82,7 @@ class Fit:
     @property
     def status(self) -> str:
         """closed form (checked), no closed form, or failed when a check found a difference."""
-        if self.identity == FAILED or self.second_order == FAILED or any(c.digits < 30 for c in self.checks if c.closed):
+        if FAILED in (self.identity, self.same_gradient, self.second_order) or any(c.digits < 30 for c in self.checks if c.closed):
             return "failed"
         return "closed form" if self.argmin is not None else "no closed form"
 
@@ -107,7 +109,9 @@ def fit(p, q, points: int = 2, dps: int = DPS) -> Fit:
     cross = cross_entropy(general, iq).expr.subs(eliminated)
     own = _entropy_of(general)
     p_ident = ip.family.identities(*ip.family.symbols("_p"))
-    sampler = sampler_for(sorted(cross.free_symbols - set(variables), key=str),
+    p_free = [s for s in (*ip.family.symbols("_p"), *sorted(cross.free_symbols, key=str))
+              if s in cross.free_symbols and s not in variables]
+    sampler = sampler_for(list(dict.fromkeys(p_free)),
                           {**divergence.domains(), **domains}, identities=p_ident)
     identity = prove(general, iq).status
     grad = tuple(tidy(g) for g in gradient(cross, variables))
@@ -119,21 +123,37 @@ def fit(p, q, points: int = 2, dps: int = DPS) -> Fit:
              Step("stationarity: d H(P, Q)/d theta_q = 0", sp.Matrix(grad))]
     if eliminated:
         steps.insert(0, Step("constraint", sp.Tuple(*[sp.Eq(v, e) for v, e in eliminated.items()]), "eliminated"))
-    solutions = solve_stationary(list(grad), list(variables), domains, sampler)
-    argmin, second, minors = None, "no closed-form stationary point", ()
-    if solutions is not None and len(solutions) == 1:
-        argmin = {v: tidy(solutions[0][v], p_ident) for v in variables}
+    argmin, how = _argmin(ip, iq, grad, variables, domains, sampler, p_ident)
+    second, minors = "no closed-form stationary point", ()
+    if argmin is not None:
         argmin.update({v: tidy(e.subs(argmin), p_ident) for v, e in eliminated.items()})
         second, minors = definiteness(hessian(cross, variables).subs(argmin), 1, sampler, p_ident)
-        steps += [Step("argmin", sp.Tuple(*[sp.Eq(v, e) for v, e in argmin.items()]), "sympy's solve; the one "
-                       "solution in Q's domain"),
+        steps += [Step("argmin", sp.Tuple(*[sp.Eq(v, e) for v, e in argmin.items()]), how),
                   Step("leading minors of the Hessian at the argmin", sp.Matrix(minors), second)]
     convexity = _convexity(iq, eliminated)
-    checks = tuple(_check(ip, iq, variables, eliminated, argmin, sampler, points, dps, sorted(
-        cross.free_symbols - set(variables), key=str)))
+    checks = tuple(_check(ip, iq, variables, eliminated, argmin, sampler, points, dps))
     at_values, minimum = _at_values(ip, argmin, divergence.expr.subs(eliminated))
-    return Fit(ip, iq, tuple(variables), cross, own, divergence.expr, identity, grad, argmin, second,
-               tuple(minors), convexity, checks, tuple(steps), at_values, minimum)
+    return Fit(ip, iq, tuple(variables), cross, own, divergence.expr, identity, _combined(same), grad, argmin, how,
+               second, tuple(minors), convexity, checks, tuple(steps), at_values, minimum)
+
+
+def _combined(statuses) -> str:
+    found = set(statuses)
+    return PROVEN if found == {PROVEN} else ", ".join(sorted(found))
+
+
+def _argmin(ip, iq, grad, variables, domains, sampler, p_ident) -> tuple[dict | None, str]:
+    """The one solution of grad = 0 in Q's domain by sympy's solve; failing that, for Q of P's own family,
+    Q = P where the gradient is shown to vanish."""
+    solutions = solve_stationary(list(grad), list(variables), domains, sampler)
+    if solutions is not None and len(solutions) == 1:
+        return {v: tidy(solutions[0][v], p_ident) for v in variables}, "sympy's solve; the one solution in Q's domain"
+    if ip.family is iq.family:
+        own = dict(zip(iq.family.symbols("_q"), ip.family.symbols("_p")))
+        candidate = {v: own[v] for v in variables}
+        if all(vanishes(g.subs(candidate)) == PROVEN for g in grad):
+            return candidate, "sympy's solve finds no closed form; at Q = P the gradient simplifies to 0"
+    return None, "sympy's solve finds no closed form"
 
 
 def _free_parameters(iq: Instance) -> tuple[list, dict, dict]:
@@ -179,7 +199,7 @@ def _convexity(iq: Instance, eliminated: dict) -> str:
     return f"convex in Q's natural parameters (Hessian of A(eta) = Cov[T(X)] positive definite): {where}"
 
 
-def _check(ip, iq, variables, eliminated, argmin, sampler, points, dps, p_symbols):
+def _check(ip, iq, variables, eliminated, argmin, sampler, points, dps):
     """At P's values (or sampled points): findroot on the gradient of H(P, Q) = -sum c_h(theta) E_P[h(X)],
     with c_h from Q's declared log-density and E_P[h(X)] by quadrature or summation."""
     fp, fq = ip.family, iq.family
