@@ -19,7 +19,7 @@ import sympy as sp
 
 from ..family import FamilyError
 from ..parse import ParseError, parse_number
-from .fisher import Fisher, fisher
+from .fisher import Fisher, chart, fisher
 from .stationary import number
 
 STEPS = tuple(sp.Rational(1, 10**k) for k in range(1, 5))
@@ -44,6 +44,10 @@ class TrustRegion:
 def trust_region(spec, logits: bool = False, direction: tuple | None = None, steps: tuple = STEPS) -> TrustRegion:
     """F and the quadratic approximation of KL(P_theta || P_theta+delta) for a policy family, checked along a
     direction at the spec's values (or a sampled point) for the step sizes ``steps``."""
+    coordinates = chart(spec, logits).symbols
+    if direction is not None and len(direction) != len(coordinates):
+        raise FamilyError(f"the direction needs {len(coordinates)} numbers ({', '.join(map(str, coordinates))}), "
+                          f"got {len(direction)}")
     f = fisher(spec, logits)
     c = f.chart
     if f.matrix is None:
@@ -53,9 +57,6 @@ def trust_region(spec, logits: bool = False, direction: tuple | None = None, ste
     quadratic = sp.expand((d.T * f.shown() * d)[0] / 2)
     point = f.remainder["point"]
     direction = tuple(direction) if direction is not None else f.remainder["direction"]
-    if len(direction) != len(c.symbols):
-        raise FamilyError(f"the direction needs {len(c.symbols)} numbers ({', '.join(map(str, c.symbols))}), "
-                          f"got {len(direction)}")
     h = sp.Symbol("h", positive=True)
     moved = tuple(t + h * di for t, di in zip(c.symbols, direction))
     exact = c.kl(c.symbols, moved).subs(point)
