@@ -42,7 +42,7 @@ def fit_command(p: SpecArg, q: Annotated[str, typer.Argument(help='the family fi
 @app.command("elbo")
 def elbo_command(name: Annotated[str, typer.Argument(metavar="MODEL", help="normal-normal or beta-bernoulli")],
                  values: Annotated[str | None, typer.Option(
-                     help='a check point: "m0=0, s0=1, s=0.5, x=1.2, m=0, v=1" (the rest from the model\'s own)')]
+                     help='the check point: "m0=0, s0=1, s=0.5, x=1.2, m=0, v=1" (the rest from the model\'s own)')]
                  = None, as_json: JsonOpt = False):
     """The ELBO of a conjugate model: log p(x), ELBO and KL(q || p(z|x)) derived, log p(x) = ELBO + KL proven,
     the maximiser found, every form checked by quadrature. Exit 1 if something is not proven.
@@ -54,7 +54,8 @@ def elbo_command(name: Annotated[str, typer.Argument(metavar="MODEL", help="norm
     """
     from .elbo import elbo, model, values_point
     from .report import elbo_json, elbo_text
-    points = None if values is None else (_run(values_point, _run(model, name), values),)
+    mod = _run(model, name)
+    points = mod.points[:1] if values is None else (_run(values_point, mod, values),)
     result = _run(elbo, name, points)
     _emit(as_json, elbo_json(result), elbo_text(result), result.ok)
 
@@ -98,7 +99,6 @@ def trust_region_command(p: SpecArg, logits: LogitsOpt = False,
     \b
     Examples:
       symkl trust-region "diagnormal(0, 0, 1, 2)"
-      symkl trust-region "categorical(0.2, 0.3, 0.5)" --logits
     """
     from .report import trust_json, trust_text
     from .trust import parse_direction, trust_region
@@ -121,7 +121,6 @@ def direction_command(mixture: Annotated[str, typer.Argument(
     \b
     Examples:
       symkl direction "0.5*normal(-2, 0.6) + 0.5*normal(2, 0.6)"
-      symkl direction "0.3*normal(0, 1) + 0.7*laplace(3, 0.5)"
     """
     from .direction import direction, pyplot
     from .direction import plot as draw
