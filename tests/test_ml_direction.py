@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
+import sys
 
 import mpmath
 import pytest
 import sympy as sp
-from typer.testing import CliRunner
 
-from symkl.cli import app
 from symkl.family import FamilyError
 from symkl.ml.direction import direction, mixture
 
-runner = CliRunner()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # any --import-mode
+from test_cli import invoke
+
 TWO_MODES = "0.5*normal(-2, 0.6) + 0.5*normal(2, 0.6)"
 
 
@@ -98,13 +100,6 @@ def test_reverse_is_infinite_when_the_mixture_misses_part_of_the_line():
 def test_bad_mixtures(text, message):
     with pytest.raises(FamilyError, match=message):
         mixture(text)
-
-
-def invoke(*args):
-    result = runner.invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result
 
 
 def test_cli_direction_text_and_json():

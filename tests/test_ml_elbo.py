@@ -3,17 +3,19 @@ evidences typed here and against mpmath quadrature of densities written out in t
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import mpmath
 import pytest
 import sympy as sp
-from typer.testing import CliRunner
 
-from symkl.cli import app
 from symkl.family import FamilyError
 from symkl.ml.elbo import elbo, model, values_point
 
-runner = CliRunner()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # any --import-mode
+from test_cli import invoke
+
 m0, x, m = sp.symbols("m0 x m", real=True)
 s0, s, v = sp.symbols("s0 s v", positive=True)
 
@@ -121,13 +123,6 @@ def test_bad_values_for_beta_bernoulli():
         values_point(model("beta-bernoulli"), "n=2, k=3")
     with pytest.raises(FamilyError, match="whole number"):
         values_point(model("beta-bernoulli"), "n=1.5")
-
-
-def invoke(*args):
-    result = runner.invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result
 
 
 def test_cli_elbo():

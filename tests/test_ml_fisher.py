@@ -5,18 +5,19 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import sys
 
 import mpmath
 import pytest
 import sympy as sp
-from typer.testing import CliRunner
 
-from symkl.cli import app
 from symkl.family import FamilyError
 from symkl.ml.fisher import FAMILIES, fisher, remainder_check
 from symkl.ml.trust import trust_region
 
-runner = CliRunner()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # any --import-mode
+from test_cli import invoke
+
 mu = sp.Symbol("mu", real=True)
 sigma, rate, shape, p, scale = sp.symbols("sigma rate shape p scale", positive=True)
 n = sp.Symbol("n", positive=True, integer=True)
@@ -96,13 +97,6 @@ def test_trust_region_diagnormal_quadratic_form():
 def test_trust_region_direction_must_fit():
     with pytest.raises(FamilyError, match="needs 4 numbers"):
         trust_region("diagnormal(0, 0, 1, 2)", direction=(1, 2))
-
-
-def invoke(*args):
-    result = runner.invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result
 
 
 def test_cli_fisher_and_trust_region():

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 
 import mpmath
 import pytest
 import sympy as sp
 from scipy.optimize import minimize
-from typer.testing import CliRunner
 
-from symkl.cli import app
 from symkl.ml.fit import FitError, fit
 
-runner = CliRunner()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # any --import-mode
+from test_cli import invoke
+
 shape, rate, a, b = sp.symbols("shape_p rate_p a_p b_p", positive=True)
 mu_q, sigma_q = sp.Symbol("mu_q", real=True), sp.Symbol("sigma_q", positive=True)
 
@@ -106,13 +108,6 @@ def test_scipy_minimisation_of_quadrature_kl_finds_the_same_argmin():
 def test_fits_that_cannot_be_made(p, q, message):
     with pytest.raises(FitError, match=message):
         fit(p, q)
-
-
-def invoke(*args):
-    result = runner.invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result
 
 
 def test_cli_fit_prints_the_argmin_in_p_parameters_and_at_values():

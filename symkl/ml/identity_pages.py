@@ -18,6 +18,46 @@ FIT_PAIRS = (("gamma", "normal"), ("gamma", "exponential"), ("beta", "normal"), 
              ("binomial(n, _)", "poisson"), ("gamma", "gamma"))
 MIXTURES = ("0.5*normal(-2, 0.6) + 0.5*normal(2, 0.6)", "0.3*normal(0, 1) + 0.7*laplace(3, 0.5)")
 TRUST = (("diagnormal(0, 0, 1, 2)", False), ("categorical(0.2, 0.3, 0.5)", True))
+INTROS = {  # title, what the page shows and how it is checked, the command
+    "fit": ('Fitting Q to P: argmin KL(P||Q) = argmin H(P, Q)',
+            ("KL(P||Q) = H(P, Q) - H(P), and H(P) has no parameter of Q, so the gradients in Q's parameters agree "
+            'and so do the minimisers: fitting by cross-entropy (maximum likelihood in the limit of data) is '
+            'fitting by forward KL. For each pair symkl derives H(P, Q), H(P) and KL from the declarations, '
+            'proves the identity (`symkl prove`), shows d H(P)/d theta_q = 0 and d KL/d theta_q = d H(P, Q)/d '
+            "theta_q, solves the stationarity equations with sympy, checks the Hessian's leading minors at the "
+            "solution and, for an exponential-family Q, convexity in its natural parameters. The check: mpmath's "
+            "findroot on the gradient of -sum_h c_h(theta) E_P[h(X)], with log q = sum_h c_h(theta) h(x) from Q's "
+            'declaration and E_P[h(X)] by 50-digit quadrature or summation (not by the symbolic engine), at two '
+            "random points of P's parameters."),
+            ('Command: `symkl fit P Q` (Q\'s open parameters are fitted; `symkl fit "gamma(2, 3)" normal` gives '
+            'values).')),
+    "elbo": ('The ELBO: log p(x) = ELBO(q) + KL(q(z) || p(z|x))',
+            ("ELBO(q) = E_q[log p(x, z)] - E_q[log q(z)]. Each side is derived from the model's declared densities "
+            "(catalog families): the posterior by matching log p(x, z) with the prior's sufficient statistics "
+            "(conjugacy), log p(x) = log p(x, z) - log p(z|x) (Bayes' rule, which must come out free of z), the "
+            'ELBO by the expectation engine, the KL from the catalog at the derived posterior. The identity is '
+            'simplified to 0; since log p(x) has no parameter of q, maximising the ELBO is minimising KL(q || '
+            'p(z|x)). Checks: log p(x) as the log of the prior expectation of the likelihood, the ELBO and the KL '
+            '(with the numeric log p(x)), each by mpmath quadrature over z at 45 digits.'),
+            'Command: `symkl elbo normal-normal`, `symkl elbo beta-bernoulli [--values "a=2, b=3, n=10, k=7"]`.'),
+    "fisher": ('Fisher information and trust regions: KL(P_theta || P_theta+d) = d^T F d / 2 + O(|d|^3)',
+            ("Three routes, each from the family's declaration: (A) the Hessian of the catalog's KL(theta||theta') "
+            "in theta' at theta' = theta (where KL has kinks, the h^2 coefficient of KL(theta||theta + h d)); (B) "
+            'E[score score^T]; (C) -E[Hessian of log p], both by the expectation engine. Agreement means the '
+            'difference simplifies to 0. Remainder: (KL(theta||theta + h d) - h^2 d^T F d/2)/h^3 from the closed '
+            'form at 60 digits for h = 1e-2 .. 1e-8, at a random point and direction; bounded (it settles on the '
+            'cubic coefficient) only when F is right.'),
+            'Commands: `symkl fisher FAMILY [--logits]`, `symkl fisher --all`, `symkl trust-region SPEC`.'),
+    "direction": ('The direction of KL: mode-covering KL(P||Q) against mode-seeking KL(Q||P)',
+            ('One normal Q fitted to a mixture P. Forward: H(sum_i w_i P_i, Q) = sum_i w_i H(P_i, Q) by linearity, '
+            'each H(P_i, Q) from the catalog; sympy solves the stationarity equations (moment matching: the '
+            "mixture's mean and variance), checked against findroot on quadrature moments. Reverse: KL(Q||P) = "
+            "-H(Q) - E_Q[log p(X)] has no closed form; it is minimised by scipy's BFGS with E_Q[.] by "
+            "scipy.integrate.quad (tolerances 1e-13), from each component's mean and standard deviation and from "
+            "the forward fit; the best minimum's KL is evaluated again by mpmath quadrature."),
+            ('Command: `symkl direction "0.5*normal(-2, 0.6) + 0.5*normal(2, 0.6)" --plot out.png` (the plot needs '
+            '`pip install "symkl[plot]"`).')),
+}
 
 
 def pages() -> dict[str, str]:
@@ -42,6 +82,11 @@ def _cached(name: str, build) -> str:
     return text
 
 
+def _head(name: str) -> list[str]:
+    title, about, command = INTROS[name]
+    return [HEADER, f"# {title}", "", about, "", command, ""]
+
+
 def _math(expr) -> str:
     return f"$$\n{sp.latex(expr)}\n$$"
 
@@ -60,17 +105,7 @@ def _steps(steps) -> list[str]:
 
 def fit_page() -> str:
     from .fit import fit
-    lines = [HEADER, "# Fitting Q to P: argmin KL(P||Q) = argmin H(P, Q)", "",
-             ("KL(P||Q) = H(P, Q) - H(P), and H(P) has no parameter of Q, so the gradients in Q's parameters agree and "
-             "so do the minimisers: fitting by cross-entropy (maximum likelihood in the limit of data) is fitting by "
-             "forward KL. For each pair symkl derives H(P, Q), H(P) and KL from the declarations, proves the identity "
-             "(`symkl prove`), shows d H(P)/d theta_q = 0 and d KL/d theta_q = d H(P, Q)/d theta_q, solves the "
-             "stationarity equations with sympy, checks the Hessian's leading minors at the solution and, for an "
-             "exponential-family Q, convexity in its natural parameters. The check: mpmath's findroot on the gradient "
-             "of -sum_h c_h(theta) E_P[h(X)], with log q = sum_h c_h(theta) h(x) from Q's declaration and E_P[h(X)] by "
-             "50-digit quadrature or summation (not by the symbolic engine), at two random points of P's parameters."),
-             "", ("Command: `symkl fit P Q` (Q's open parameters are fitted; `symkl fit \"gamma(2, 3)\" normal` gives "
-             "values)."), ""]
+    lines = _head("fit")
     for p, q in FIT_PAIRS:
         f = fit(p, q)
         lines += [f"## {f.q.label} fitted to {f.p.label}", ""]
@@ -93,15 +128,7 @@ def fit_page() -> str:
 
 def elbo_page() -> str:
     from .elbo import MODELS, elbo
-    lines = [HEADER, "# The ELBO: log p(x) = ELBO(q) + KL(q(z) || p(z|x))", "",
-             ("ELBO(q) = E_q[log p(x, z)] - E_q[log q(z)]. Each side is derived from the model's declared densities "
-             "(catalog families): the posterior by matching log p(x, z) with the prior's sufficient statistics "
-             "(conjugacy), log p(x) = log p(x, z) - log p(z|x) (Bayes' rule, which must come out free of z), the ELBO "
-             "by the expectation engine, the KL from the catalog at the derived posterior. The identity is simplified "
-             "to 0; since log p(x) has no parameter of q, maximising the ELBO is minimising KL(q || p(z|x)). Checks: "
-             "log p(x) as the log of the prior expectation of the likelihood, the ELBO and the KL (with the numeric "
-             "log p(x)), each by mpmath quadrature over z at 45 digits."), "",
-             "Command: `symkl elbo normal-normal`, `symkl elbo beta-bernoulli [--values \"a=2, b=3, n=10, k=7\"]`.", ""]
+    lines = _head("elbo")
     for name in MODELS:
         e = elbo(name)
         lines += [f"## {name}", "", e.model.about, "", "log p(x):", "", _math(e.log_evidence), "", "ELBO:", "",
@@ -120,15 +147,8 @@ def elbo_page() -> str:
 def fisher_page() -> str:
     from .fisher import FAMILIES, fisher
     from .trust import trust_region
-    lines = [HEADER, "# Fisher information and trust regions: KL(P_theta || P_theta+d) = d^T F d / 2 + O(|d|^3)",
-             "", ("Three routes, each from the family's declaration: (A) the Hessian of the catalog's KL(theta||theta') "
-             "in theta' at theta' = theta (where KL has kinks, the h^2 coefficient of KL(theta||theta + h d)); (B) "
-             "E[score score^T]; (C) -E[Hessian of log p], both by the expectation engine. Agreement means the "
-             "difference simplifies to 0. Remainder: (KL(theta||theta + h d) - h^2 d^T F d/2)/h^3 from the closed "
-             "form at 60 digits for h = 1e-2 .. 1e-8, at a random point and direction; bounded (it settles on the "
-             "cubic coefficient) only when F is right."), "",
-             "Commands: `symkl fisher FAMILY [--logits]`, `symkl fisher --all`, `symkl trust-region SPEC`.", "",
-             "| family | coordinates | A = B | A = C | B = C | remainder/h^3 as h -> 0 |", "|---|---|---|---|---|---|"]
+    lines = _head("fisher") + ["| family | coordinates | A = B | A = C | B = C | remainder/h^3 as h -> 0 |",
+                               "|---|---|---|---|---|---|"]
     details = []
     for spec, logits in FAMILIES:
         f = fisher(spec, logits)
@@ -156,15 +176,7 @@ def fisher_page() -> str:
 
 def direction_page() -> str:
     from .direction import direction
-    lines = [HEADER, "# The direction of KL: mode-covering KL(P||Q) against mode-seeking KL(Q||P)", "",
-             ("One normal Q fitted to a mixture P. Forward: H(sum_i w_i P_i, Q) = sum_i w_i H(P_i, Q) by linearity, "
-             "each H(P_i, Q) from the catalog; sympy solves the stationarity equations (moment matching: the "
-             "mixture's mean and variance), checked against findroot on quadrature moments. Reverse: KL(Q||P) = -H(Q) "
-             "- E_Q[log p(X)] has no closed form; it is minimised by scipy's BFGS with E_Q[.] by scipy.integrate.quad "
-             "(tolerances 1e-13), from each component's mean and standard deviation and from the forward fit; the "
-             "best minimum's KL is evaluated again by mpmath quadrature."), "",
-             ("Command: `symkl direction \"0.5*normal(-2, 0.6) + 0.5*normal(2, 0.6)\" --plot out.png` (the plot "
-             "needs `pip install \"symkl[plot]\"`)."), ""]
+    lines = _head("direction")
     for text in MIXTURES:
         d = direction(text)
         lines += [f"## P = {text}", "", "Forward fit, in general:", "", _equations(d.forward_general), "",
