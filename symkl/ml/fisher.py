@@ -12,7 +12,7 @@ is right.
     >>> from symkl.ml.fisher import fisher
     >>> fisher("normal").matrix
     Matrix([
-    [sigma**(-2),            0],
+    [sigma**(-2),          0],
     [          0, 2/sigma**2]])
 """
 from __future__ import annotations
