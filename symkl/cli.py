@@ -436,7 +436,9 @@ def catalog_command(as_json: JsonOpt = False, workers: Annotated[int, typer.Opti
     typer.echo(summary(as_json, workers))
 
 
-from .ml import commands as _ml_commands  # noqa: E402,F401 - registers fit, elbo, fisher, trust-region, direction
+from .ml.commands import register as _register_ml  # noqa: E402 - fit, elbo, fisher, trust-region, direction
+
+_register_ml(app)
 
 
 def main() -> None:

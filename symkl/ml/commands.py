@@ -1,5 +1,5 @@
-"""The command-line side of ``symkl.ml``: fit, elbo, fisher, trust-region and direction, registered on symkl's
-typer app (imported by ``symkl.cli``; the library never imports this module). Exit codes as everywhere: 0 ok,
+"""The command-line side of ``symkl.ml``: fit, elbo, fisher, trust-region and direction, added to symkl's typer
+app by ``register`` (called by ``symkl.cli``; the library never imports this module). Exit codes as everywhere: 0 ok,
 1 a check found a difference, 2 bad input, 3 out of time."""
 from __future__ import annotations
 
@@ -10,9 +10,20 @@ from typing import Annotated
 
 import typer
 
-from ..cli import JsonOpt, SpecArg, _fail, _run, app
-
+# symkl.cli imports this module to register the commands, so it is imported here only when a command runs
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+SpecArg = Annotated[str, typer.Argument(help='a distribution: "normal", "normal(0, 1)", "categorical[3]"')]
 LogitsOpt = Annotated[bool, typer.Option("--logits", help="a categorical family in logits z (p = softmax(z))")]
+
+
+def _run(query, *args):
+    from ..cli import _run as run
+    return run(query, *args)
+
+
+def _fail(message: str, code: int) -> None:
+    from ..cli import _fail as fail
+    fail(message, code)
 
 
 def _emit(as_json: bool, data: dict, text: str, ok: bool) -> None:
@@ -20,7 +31,6 @@ def _emit(as_json: bool, data: dict, text: str, ok: bool) -> None:
     raise typer.Exit(0 if ok else 1)
 
 
-@app.command("fit")
 def fit_command(p: SpecArg, q: Annotated[str, typer.Argument(help='the family fitted: "normal", "normal(0, _)"')],
                 points: Annotated[int, typer.Option(help="parameter points checked when P has no values")] = 2,
                 as_json: JsonOpt = False):
@@ -39,7 +49,6 @@ def fit_command(p: SpecArg, q: Annotated[str, typer.Argument(help='the family fi
     _emit(as_json, fit_json(result), fit_text(result), result.status != "failed")
 
 
-@app.command("elbo")
 def elbo_command(name: Annotated[str, typer.Argument(metavar="MODEL", help="normal-normal or beta-bernoulli")],
                  values: Annotated[str | None, typer.Option(
                      help='the check point: "m0=0, s0=1, s=0.5, x=1.2, m=0, v=1" (the rest from the model\'s own)')]
@@ -60,7 +69,6 @@ def elbo_command(name: Annotated[str, typer.Argument(metavar="MODEL", help="norm
     _emit(as_json, elbo_json(result), elbo_text(result), result.ok)
 
 
-@app.command("fisher")
 def fisher_command(p: Annotated[str | None, typer.Argument(
                        help='a family: "normal", "gamma", "categorical[3]", or with values "normal(0, 2)"')] = None,
                    logits: LogitsOpt = False,
@@ -88,7 +96,6 @@ def fisher_command(p: Annotated[str | None, typer.Argument(
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
 
 
-@app.command("trust-region")
 def trust_region_command(p: SpecArg, logits: LogitsOpt = False,
                          direction: Annotated[str | None, typer.Option(
                              help='the direction d of the step, one number per coordinate: "1, -1, 0.5, 0.5"')]
@@ -107,7 +114,6 @@ def trust_region_command(p: SpecArg, logits: LogitsOpt = False,
     _emit(as_json, trust_json(result), trust_text(result), result.ok)
 
 
-@app.command("direction")
 def direction_command(mixture: Annotated[str, typer.Argument(
                           help='P as a mixture: "0.5*normal(-2, 0.6) + 0.5*normal(2, 0.6)" (weights sum to 1)')],
                       plot: Annotated[str | None, typer.Option(
@@ -140,6 +146,16 @@ def direction_command(mixture: Annotated[str, typer.Argument(
             _fail(f"cannot write the plot to {plot}: {err.strerror or err}", 2)
         text += f"\nplot written to {plot}"
     _emit(as_json, direction_json(result), text, True)
+
+
+COMMANDS = {"fit": fit_command, "elbo": elbo_command, "fisher": fisher_command,
+            "trust-region": trust_region_command, "direction": direction_command}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to symkl's app (the one running, also under `python -m symkl.cli`)."""
+    for name, command in COMMANDS.items():
+        app.command(name)(command)
 
 
 def _writable(path: str) -> None:
