@@ -22,19 +22,22 @@ def _file(fam) -> str:
 def pages() -> dict[str, str]:
     """Relative path -> Markdown text for the whole book."""
     from . import cache
+    from .ml.identity_pages import pages as identity_pages
     out = {"README.md": _index()}
     for group in groups():
         for fp in group:
             out[f"entropy/{_file(fp)}.md"] = _entropy_page(cache.derivation("entropy", fp))
             for fq in group:
                 out[f"kl/{_file(fp)}--{_file(fq)}.md"] = _pair_page(fp, fq)
-    return out
+    return out | identity_pages()
 
 
-def write(root: Path, check: bool = False) -> list[str]:
-    """Write the book under root (or, with check, only compare): the relative paths that differ."""
+def write(root: Path, check: bool = False, ml_only: bool = False) -> list[str]:
+    """Write the book under root (or, with check, only compare): the relative paths that differ. ``ml_only``:
+    only the identities' pages (derivations/ml/)."""
+    from .ml.identity_pages import pages as identity_pages
     stale = []
-    for rel, text in pages().items():
+    for rel, text in (identity_pages() if ml_only else pages()).items():
         path = root / rel
         if not path.exists() or path.read_text() != text:
             stale.append(rel)

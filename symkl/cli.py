@@ -279,7 +279,9 @@ def check_command(p: OptSpecArg = None,
 def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair and family of the catalog")] = False,
                    check: Annotated[bool, typer.Option("--check", help="only report stale pages; exit 1 if any")]
                    = False,
-                   out: Annotated[str, typer.Option(help="the book's folder")] = "derivations"):
+                   out: Annotated[str, typer.Option(help="the book's folder")] = "derivations",
+                   ml: Annotated[bool, typer.Option("--ml", help="with --all: only the identities' pages, ml/")]
+                   = False):
     """Write the formula book: an index matrix and a page per pair and per family.
 
     \b
@@ -291,7 +293,7 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
     from .book import write
     if not all_:
         _fail("say --all (the whole catalog is the only book there is for now)", 2)
-    stale = write(Path(out), check=check)
+    stale = write(Path(out), check=check, ml_only=ml)
     for rel in stale:
         typer.echo(f"{'stale' if check else 'wrote'}: {rel}")
     typer.echo(f"{len(stale)} page(s) {'stale' if check else 'written'}")
@@ -432,6 +434,11 @@ def catalog_command(as_json: JsonOpt = False, workers: Annotated[int, typer.Opti
     """
     from .catalog import summary
     typer.echo(summary(as_json, workers))
+
+
+from .ml.commands import register as _register_ml  # noqa: E402 - fit, elbo, fisher, trust-region, direction
+
+_register_ml(app)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ import sympy as sp
 from mpmath.libmp import NoConvergence
 
 __all__ = ["ParseError", "Spec", "SpecArg", "ALLOWED_FUNCTIONS", "ALLOWED_CONSTANTS", "parse_expression",
-           "parse_condition", "parse_spec", "parse_number", "free_names"]
+           "parse_condition", "parse_spec", "parse_number", "free_names", "parse_mixture"]
 
 MAX_TEXT_LENGTH = 2000
 MAX_DEPTH = 50                  # nesting of expression nodes
@@ -444,11 +444,51 @@ def parse_spec(text: str) -> Spec:
     """Parse a distribution spec like 'normal(0, sigma=2)' or 'dirichlet[3](1, 2, 3)' into a Spec."""
     stripped = _check_text(text)
     body, builder = _parse_tree(stripped), _Builder(stripped, {})
+    return _spec_of(builder, body, text)
+
+
+def _spec_of(builder: _Builder, body: ast.AST, text: str) -> Spec:
     call = body if isinstance(body, ast.Call) else None
     name, index = builder.spec_head(call.func if call else body)
     args = tuple(builder.spec_arg(arg) for arg in call.args) if call else ()
     kwargs = builder.spec_keywords(call.keywords) if call else ()
     return Spec(name=name, index=index, args=args, kwargs=kwargs, text=text)
+
+
+_MIXTURE_FORM = "a mixture is a sum of weight*distribution terms, as in 0.5*normal(-2, 1) + 0.5*normal(2, 1)"
+
+
+def parse_mixture(text: str) -> list[tuple[sp.Expr, Spec]]:
+    """Parse a mixture 'w1*spec1 + w2*spec2 + ...' into [(weight, Spec)]: each weight an exact number (any
+    allowed numeric expression), each spec as in parse_spec. Every term needs its weight: none is guessed."""
+    stripped = _check_text(text)
+    body, builder = _parse_tree(stripped), _Builder(stripped, {})
+    terms, stack = [], [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            stack += [node.right, node.left]
+            continue
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+            raise builder.error(_MIXTURE_FORM, node)
+        sides = [side for side in (node.right, node.left) if _names_a_family(side)] or \
+            [side for side in (node.right, node.left) if isinstance(side, ast.Call)]  # 0.5*gamma(2, 1)
+        if len(sides) != 1 and not (len(sides) == 2 and _names_a_family(sides[0])):
+            raise builder.error(_MIXTURE_FORM + " (write the weight as a number)", node)
+        component = sides[0]
+        weight = node.left if component is node.right else node.right
+        value = builder.expr(weight)
+        if not value.is_number:
+            raise builder.error("a weight must be a number", weight)
+        terms.append((value, _spec_of(builder, component, ast.get_source_segment(stripped, component) or "")))
+    return terms
+
+
+def _names_a_family(node: ast.AST) -> bool:
+    """A call whose head is a name that is not an allowed function: normal(0, 1), categorical[3](...)."""
+    head = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Subscript) else \
+        node.func if isinstance(node, ast.Call) else None
+    return isinstance(head, ast.Name) and head.id not in _FUNCTIONS
 
 
 def parse_number(text: str) -> sp.Expr:

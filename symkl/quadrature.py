@@ -46,9 +46,25 @@ def _integrands(quantity, fp, p_values, fq, q_values, x):
     return log_p, {"kl": log_p - log_q, "cross_entropy": -log_q, "entropy": -log_p}[quantity]
 
 
+def expectation_value(fp, p_values: tuple, f: sp.Expr, x: sp.Symbol, dps: int = 50, method: str = "tanh-sinh"):
+    """E_P[f(X)] for any f, by the same split quadrature (or tail-bounded summation) as the definitions: the
+    numeric side of the identities in ``symkl.ml``, independent of the symbolic expectation engine."""
+    if fp.discrete:
+        k = sp.Symbol("k", integer=True, nonnegative=True)
+        return _sum_of(fp, p_values, f.subs(x, k), k, dps)
+    t = sp.Symbol("x", real=True)
+    return _integral_of(fp, p_values, t, fp.log_density(t, *p_values), f.subs(x, t), dps, method)
+
+
 def _integral(quantity, fp, p_values, fq, q_values, dps, method):
-    x, y = sp.Symbol("x", real=True), sp.Symbol("y", positive=True)
+    x = sp.Symbol("x", real=True)
     log_p, integrand = _integrands(quantity, fp, p_values, fq, q_values, x)
+    return _integral_of(fp, p_values, x, log_p, integrand, dps, method)
+
+
+def _integral_of(fp, p_values, x, log_p, integrand, dps, method):
+    """The integral of p(x) * integrand(x) over P's support, split at kinks and landmarks."""
+    y = sp.Symbol("y", positive=True)
     log_p, integrand, fp, p_values = _in_base_variable(fp, p_values, x, log_p, integrand)
     with mpmath.workdps(dps + 20):
         g = _weighted(x, log_p, integrand, dps + 20)
@@ -101,13 +117,20 @@ def _mass_outside(fp, p_values, fq, q_values, dps):
 
 
 def _sum(quantity, fp, p_values, fq, q_values, dps):
-    """Term by term from the lowest support point; stop once the terms shrink geometrically below the target.
-    The terms are mpmath functions made once (a mean of 1e3 takes 1e5 terms: sympy per term took minutes)."""
-    from .divergence import density_at
+    """Term by term from the lowest support point; stop once the terms shrink geometrically below the target."""
     k = sp.Symbol("k", integer=True, nonnegative=True)
-    lo, hi = bounds(fp.support(*p_values))
     _, integrand = _integrands(quantity, fp, p_values, fq, q_values, k)
-    q_lo, q_hi = bounds(fq.support(*q_values)) if fq is not None and quantity != "entropy" else (-sp.oo, sp.oo)
+    q_support = fq.support(*q_values) if fq is not None and quantity != "entropy" else None
+    return _sum_of(fp, p_values, integrand, k, dps, q_support)
+
+
+def _sum_of(fp, p_values, integrand, k, dps, q_support=None):
+    """The sum of p(n) * integrand(n) over P's support (oo at a point outside ``q_support``, when given). The
+    terms are mpmath functions made once (a mean of 1e3 takes 1e5 terms: sympy per term took minutes)."""
+    from .divergence import density_at
+    lo, hi = bounds(fp.support(*p_values))
+    q_lo, q_hi = bounds(q_support) if q_support is not None else (-sp.oo, sp.oo)
+    q_points = set(q_support) if isinstance(q_support, sp.FiniteSet) else None  # a support with gaps
     weight_expr = density_at(fp, k, p_values)
     with mpmath.workdps(dps + 20):
         if integrand.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or weight_expr.has(sp.zoo, sp.nan):
@@ -123,7 +146,7 @@ def _sum(quantity, fp, p_values, fq, q_values, dps):
             w = weight(n)
             if w == 0:
                 continue
-            if not q_lo <= n <= q_hi:
+            if not q_lo <= n <= q_hi or q_points is not None and n not in q_points:
                 return mpmath.inf
             v = value(n)
             total += w * v

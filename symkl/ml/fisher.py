@@ -1,0 +1,255 @@
+"""Fisher information by independent routes, and the second-order expansion of KL that trust regions use.
+
+Why: KL(P_theta || P_theta+d) = 1/2 d^T F(theta) d + O(|d|^3), so a KL trust region (TRPO, PPO's penalty,
+natural gradient) is locally the Fisher quadratic form. symkl derives F three ways, each from the family's
+declaration: (A) the Hessian of the catalog's derived KL(P_theta||P_theta') in theta' at theta' = theta, or,
+where the KL has kinks (laplace's |mu_p - mu_q|), the h^2 coefficient of KL(theta||theta + h d); (B)
+E[score score^T]; (C) -E[Hessian of log p], both through the expectation engine. The routes must agree
+(simplified difference 0); where they do not (a support that moves with the parameters), that is reported.
+The remainder (KL - 1/2 h^2 d^T F d)/h^3 is then evaluated at 60 digits as h -> 0: it stays bounded only if F
+is right.
+
+    >>> from symkl.ml.fisher import fisher
+    >>> fisher("normal").matrix
+    Matrix([
+    [sigma**(-2),          0],
+    [          0, 2/sigma**2]])
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+
+from .. import cache
+from ..budget import attempt
+from ..expectation import NoClosedForm, expect
+from ..family import Family, FamilyError, sample_value
+from ..result import substitute
+from ..spec import Instance, instance
+from .stationary import FAILED, PROVEN, hessian, number, tidy, vanishes
+
+FAMILIES = tuple((name, False) for name in ("normal", "lognormal", "exponential", "gamma", "beta", "uniform", "laplace",
+                                            "bernoulli", "binomial", "geometric", "poisson", "categorical[3]",
+                                            "dirichlet[3]", "diagnormal[2]", "mvnormal[2]")) + (("categorical[3]", True),)
+"""The catalog's families for the Fisher table (categorical also by logits)."""
+NO_KL_ROUTE = "nothing to compare: no F from KL"
+H_STEPS = tuple(mpmath.mpf(10) ** -k for k in range(2, 9))
+ROUTE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Coordinates theta on a family: ``params(theta)`` gives the family's parameters (a categorical's last
+    probability is 1 - the others; by logits, p = softmax(z)); integer parameters (a binomial's n) stay fixed."""
+
+    family: Family
+    label: str
+    symbols: tuple
+    params: Callable[[tuple], tuple]
+    identities: dict
+    readout: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
+
+    def kl(self, theta: tuple, other: tuple) -> sp.Expr | None:
+        """The catalog's KL(P_theta || P_other) in these coordinates (None without a closed form)."""
+        d = cache.derivation("kl", self.family, self.family)
+        if d.expr is None:
+            return None
+        fam = self.family
+        subs = dict(zip(fam.symbols("_p"), self.params(theta))) | dict(zip(fam.symbols("_q"), self.params(other)))
+        return substitute(d.expr, subs)
+
+
+def chart(spec, logits: bool = False) -> Chart:
+    """The coordinates for a family spec: its free parameters, or a categorical's logits z1..zK; the spec's
+    values become the chart's point (probabilities p as logits log p)."""
+    inst = spec if isinstance(spec, Instance) else instance(spec)
+    fam = inst.family
+    if isinstance(fam.dim, sp.Symbol):
+        raise FamilyError(f"{fam.label} is in matrix symbols: use a fixed dimension, as in mvnormal[2]")
+    own = fam.symbols()
+    given = {s: v for s, v in zip(own, inst.bound) if v is not None and not isinstance(v, str)}
+    if logits:
+        if fam.name != "categorical":
+            raise FamilyError(f"--logits is for categorical families, not {fam.label}")
+        z = sp.symbols(f"z1:{len(own) + 1}", real=True)
+        at = {zi: sp.log(given[s]) for zi, s in zip(z, own) if s in given and given[s] > 0}
+        # F depends on z only through p = softmax(z), so exp(z_i) may be read as p_i (they differ by a factor)
+        return Chart(fam, f"{fam.label} by logits", z, lambda t: tuple(sp.exp(zi) / sp.Add(*map(sp.exp, t))
+                                                                     for zi in t),
+                     fam.identities(*own), {sp.exp(zi): s for zi, s in zip(z, own)},
+                     at if len(at) == len(z) else {})
+    fixed = [s for s, p in zip(own, fam.params) if p.domain == "posint"]
+    free = [s for s in own if s not in fixed]
+    identities = fam.identities(*own)
+    if identities:  # p1 + ... + pK = 1: the coordinates are p1..p(K-1)
+        free.pop()
+        return Chart(fam, fam.label, tuple(free), lambda t: (*t, 1 - sp.Add(*t)), identities, values=given)
+
+    def params(t):
+        return tuple(dict(zip(free, t)).get(s, s) for s in own)
+    return Chart(fam, fam.label, tuple(free), params, {}, values=given)
+
+
+@dataclass(frozen=True)
+class Fisher:
+    """F(theta) by the KL route (``matrix``) and by the expectation routes, their agreement, and the remainder
+    check of the quadratic approximation."""
+
+    chart: Chart
+    matrix: sp.Matrix | None
+    kl_how: str
+    by_score: sp.Matrix | None
+    by_curvature: sp.Matrix | None
+    agreement: dict
+    remainder: dict | None
+    note: str = ""
+
+    def shown(self) -> sp.Matrix | None:
+        """F for reading: a categorical's 1 - p1 - ... - p(K-1) written as pK; by logits, in p = softmax(z)."""
+        c = self.chart
+        known = {s: v for s, v in c.values.items() if s not in c.symbols}  # fixed ones given (a binomial's n)
+        return None if self.matrix is None else self.matrix.applyfunc(
+            lambda e: tidy(e.subs(known).subs(c.readout), c.identities))
+
+    def at_values(self) -> sp.Matrix | None:
+        """F at the spec's values, when it gave every one."""
+        c = self.chart
+        if self.matrix is None or not set(c.symbols) <= set(c.values):
+            return None
+        return self.matrix.subs(c.values).applyfunc(sp.simplify)
+
+    @property
+    def ok(self) -> bool:
+        return self.matrix is not None and all(v == PROVEN for v in self.agreement.values()) and \
+            bool(self.remainder and self.remainder["bounded"])
+
+
+def fisher(spec, logits: bool = False, remainder: bool = True, routes: tuple = ("score", "curvature")) -> Fisher:
+    """F(theta) for a family spec by the KL route and the expectation routes, and the check of the remainder."""
+    c = chart(spec, logits)
+    matrix, how = _by_kl(c)
+    by_score = _by_expectation(c, "score") if "score" in routes else None
+    by_curvature = _by_expectation(c, "curvature") if "curvature" in routes else None
+    agreement = {name: NO_KL_ROUTE if matrix is None else FAILED if other is None else _same(matrix, other)
+                 for name, route, other in (("E[score score^T]", "score", by_score),
+                                            ("-E[Hessian of log p]", "curvature", by_curvature)) if route in routes}
+    if by_score is not None and by_curvature is not None:
+        agreement["E[score score^T] = -E[Hessian of log p]"] = _same(by_score, by_curvature)
+    note = "" if matrix is not None else _why_not(c)
+    if matrix is not None:
+        matrix = matrix.applyfunc(tidy)
+    check = remainder_check(c, matrix, {**sample_point(c), **c.values}) if remainder and matrix is not None \
+        else None
+    return Fisher(c, matrix, how, by_score, by_curvature, agreement, check, note)
+
+
+def _primed(theta: tuple) -> tuple:
+    return tuple(sp.Symbol(f"{t.name}_q", **t.assumptions0) for t in theta)
+
+
+def _by_kl(c: Chart) -> tuple[sp.Matrix | None, str]:
+    """Hessian of KL(theta||theta') in theta' at theta' = theta; the directional h^2 coefficient where KL has
+    kinks (Abs, sign) that make the Hessian formula meaningless at theta' = theta."""
+    theta, other = c.symbols, _primed(c.symbols)
+    kl = c.kl(theta, other)
+    if kl is None or kl.has(sp.Piecewise) or kl.is_infinite:
+        return None, "no smooth closed-form KL"
+    same = dict(zip(other, theta))
+    if not kl.has(sp.Abs, sp.sign):
+        h = hessian(kl, list(other)).applyfunc(lambda e: substitute(e, same))
+        return h.applyfunc(sp.simplify), "Hessian of KL(theta||theta') in theta' at theta' = theta"
+    d = sp.symbols(f"d1:{len(theta) + 1}", real=True)
+    step = sp.Symbol("h", positive=True)
+    along = kl.subs({o: t + step * di for o, t, di in zip(other, theta, d)})
+    # |h g(d)| = h |g(d)| for h > 0; |g(d)| becomes a positive symbol, since sympy's series mistreats Abs
+    sizes = {a: sp.Dummy(f"abs{i}", positive=True) for i, a in enumerate(along.atoms(sp.Abs))}
+    if any(a.has(step) for a in sizes):
+        return None, "KL(theta||theta + h d) has a kink that moves with h"
+    series = attempt(ROUTE_SECONDS, "series of KL", lambda: sp.series(sp.expand(along.xreplace(sizes)), step,
+                                                                      0, 3).removeO())
+    if series is None:
+        return None, "series of KL(theta||theta + h d) ran out of time"
+    low = [sp.simplify(series.coeff(step, k)) for k in (0, 1)]
+    squares = {size**2: a.args[0]**2 for a, size in sizes.items()}
+    quad = sp.expand(sp.simplify(series.coeff(step, 2))).subs(squares)
+    if any(v != 0 for v in low) or quad.has(*sizes.values()):
+        return None, "KL(theta||theta + h d) is not a quadratic form in d to second order"
+    return hessian(quad, list(d)).applyfunc(sp.simplify), "h^2 coefficient of KL(theta||theta + h d), KL has kinks"
+
+
+def _by_expectation(c: Chart, route: str) -> sp.Matrix | None:
+    """E[score score^T] (route "score") or -E[d^2 log p] ("curvature") through the expectation engine."""
+    fam, theta = c.family, c.symbols
+    x = fam.variable()
+    params = c.params(theta)
+    log_p = fam.log_density(x, *params)
+    score = [sp.diff(log_p, t) for t in theta]
+    n = len(theta)
+
+    def entry(i, j):
+        f = score[i] * score[j] if route == "score" else -sp.diff(log_p, theta[i], theta[j])
+        return sp.factor_terms(sp.cancel(expect(fam, params, sp.expand(f), x)[0]))
+
+    def matrix():
+        upper = {(i, j): entry(i, j) for i in range(n) for j in range(i, n)}
+        return sp.Matrix(n, n, lambda i, j: upper[min(i, j), max(i, j)])
+    try:
+        out = attempt(ROUTE_SECONDS, f"the {route} route", matrix)
+    except (NoClosedForm, NotImplementedError, ValueError, TypeError):
+        return None
+    return None if out is None or out.has(sp.nan, sp.zoo, sp.Integral, sp.Sum) else out
+
+
+def _same(a: sp.Matrix, b: sp.Matrix) -> str:
+    statuses = {vanishes(x - y) for x, y in zip(a, b)}
+    return FAILED if FAILED in statuses else PROVEN if statuses == {PROVEN} else statuses.pop()
+
+
+def _why_not(c: Chart) -> str:
+    fam = c.family
+    support = fam.support(*fam.symbols())
+    moves = support.free_symbols & set(fam.symbols())
+    if moves:
+        return (f"not regular: the support {support} moves with {', '.join(map(str, sorted(moves, key=str)))}, so "
+                f"KL(theta||theta') is infinite on one side and not quadratic near theta' = theta")
+    return "no closed-form KL for the family"
+
+
+def sample_point(c: Chart, seed: int = 1) -> dict:
+    """A parameter point in the chart's domains (a categorical's probabilities kept away from 0 and 1)."""
+    rng = random.Random(seed)
+    fam = c.family
+    domains = {p.symbol(): p.domain for p in fam.params}
+    point = {t: sample_value(domains.get(t, "real"), rng) for t in c.symbols}
+    if c.identities:  # p_i proportional to i, away from 0 and 1
+        k = len(c.symbols) + 1
+        point = {t: sp.Rational(2 * (i + 1), k * (k + 1)) for i, t in enumerate(c.symbols)}
+    fixed = {s: sample_value(domains[s], rng) for s in fam.symbols() if domains[s] == "posint"}
+    return {**point, **fixed}
+
+
+def remainder_check(c: Chart, matrix: sp.Matrix, point: dict | None = None, direction: tuple | None = None,
+                    dps: int = 60) -> dict:
+    """(KL(theta||theta + h d) - 1/2 h^2 d^T F d)/h^3 at h = 1e-2 .. 1e-8 from the closed-form KL at ``dps``
+    digits: bounded (it tends to the cubic coefficient) when F is right, growing like 1/h when it is not."""
+    point = point or sample_point(c)
+    theta = c.symbols
+    d = direction or tuple(sp.Rational((-1) ** i * (i + 2), 3) for i in range(len(theta)))
+    h = sp.Symbol("h", positive=True)
+    moved = tuple(t + h * di for t, di in zip(theta, d))
+    kl = c.kl(theta, moved).subs(point)
+    quad = (sp.Matrix(d).T * matrix.subs(point) * sp.Matrix(d))[0] / 2
+    f = sp.lambdify(h, sp.N(kl, dps + 20), "mpmath")
+    ratios = []
+    with mpmath.workdps(dps + 20):
+        q = number(quad, dps + 20)
+        for step in H_STEPS:
+            ratios.append((step, (f(step) - q * step**2) / step**3))
+    small = max(abs(r) for s, r in ratios if s <= mpmath.mpf("1e-4"))
+    bounded = small <= 10 * (abs(ratios[0][1]) + 1)
+    return {"point": point, "direction": d, "quadratic": quad, "ratios": ratios, "bounded": bool(bounded)}

@@ -1,0 +1,133 @@
+"""Fisher information by three routes, against the textbook matrices typed here, the remainder check of the
+quadratic approximation (with a wrong F as a negative control), and the trust-region commands."""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sys
+
+import mpmath
+import pytest
+import sympy as sp
+
+from symkl.family import FamilyError
+from symkl.ml.fisher import FAMILIES, fisher, remainder_check
+from symkl.ml.trust import trust_region
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # any --import-mode
+from test_cli import invoke
+
+mu = sp.Symbol("mu", real=True)
+sigma, rate, shape, p, scale = sp.symbols("sigma rate shape p scale", positive=True)
+n = sp.Symbol("n", positive=True, integer=True)
+
+TEXTBOOK = {  # F in the family's own parameters, typed from the textbooks
+    "normal": sp.diag(1 / sigma**2, 2 / sigma**2),
+    "exponential": sp.Matrix([[1 / rate**2]]),
+    "poisson": sp.Matrix([[1 / rate]]),
+    "bernoulli": sp.Matrix([[1 / (p * (1 - p))]]),
+    "binomial": sp.Matrix([[n / (p * (1 - p))]]),
+    "geometric": sp.Matrix([[1 / (p**2 * (1 - p))]]),
+    "gamma": sp.Matrix([[sp.polygamma(1, shape), -1 / rate], [-1 / rate, shape / rate**2]]),
+    "laplace": sp.diag(1 / scale**2, 1 / scale**2),
+}
+
+
+@pytest.mark.parametrize("family", sorted(TEXTBOOK))
+def test_fisher_matches_the_textbook_and_all_routes_agree(family):
+    f = fisher(family)
+    assert sp.simplify(f.matrix - TEXTBOOK[family]) == sp.zeros(*TEXTBOOK[family].shape)
+    assert set(f.agreement.values()) == {"proven"}, f.agreement
+    assert f.remainder["bounded"] and f.ok
+
+
+def test_normal_fisher_is_diag_one_over_sigma2_two_over_sigma2():
+    assert fisher("normal").matrix == sp.diag(1 / sigma**2, 2 / sigma**2)
+    assert fisher("normal(1, 2)").at_values() == sp.diag(sp.Rational(1, 4), sp.Rational(1, 2))
+
+
+def test_categorical_by_logits_is_diag_p_minus_p_p_transposed():
+    f = fisher("categorical(0.2, 0.3, 0.5)", logits=True)
+    probs = sp.Matrix([sp.Rational(1, 5), sp.Rational(3, 10), sp.Rational(1, 2)])
+    assert f.at_values() == sp.diag(*probs) - probs * probs.T
+    p1, p2, p3 = sp.symbols("p1 p2 p3", positive=True)
+    shown = sp.Matrix([p1, p2, p3])
+    assert sp.simplify(f.shown() - (sp.diag(p1, p2, p3) - shown * shown.T)) == sp.zeros(3, 3)
+    assert f.ok
+
+
+def test_uniform_is_not_regular_and_says_so():
+    f = fisher("uniform")
+    assert f.matrix is None and "not regular" in f.note and not f.ok
+    assert f.agreement["E[score score^T] = -E[Hessian of log p]"] == "failed"
+
+
+def test_a_wrong_fisher_matrix_makes_the_remainder_blow_up():
+    f = fisher("gamma")
+    wrong = remainder_check(f.chart, f.matrix * sp.Rational(11, 10))
+    assert f.remainder["bounded"] and not wrong["bounded"]
+
+
+def test_normal_quadratic_approximation_against_quadrature_kl():
+    """KL(N(1, 2) || N(1 + h/2, 2 - h)) by mpmath quadrature of typed densities, against h^2 d^T F d / 2."""
+    with mpmath.workdps(40):
+        h = mpmath.mpf("1e-3")
+        m1, s1, m2, s2 = mpmath.mpf(1), mpmath.mpf(2), 1 + h / 2, 2 - h
+
+        def log_n(x, m, s):
+            return -(x - m)**2 / (2 * s**2) - mpmath.log(s) - mpmath.log(2 * mpmath.pi) / 2
+        kl = mpmath.quad(lambda x: mpmath.exp(log_n(x, m1, s1)) * (log_n(x, m1, s1) - log_n(x, m2, s2)),
+                         [-mpmath.inf, 1, mpmath.inf])
+        quad = h**2 / 2 * ((mpmath.mpf(1) / 2)**2 / 4 + 2 * 1 / 4)   # F = diag(1/4, 1/2) at sigma = 2
+        assert abs(kl - quad) / quad < 5 * h
+
+
+def test_trust_region_diagnormal_quadratic_form():
+    t = trust_region("diagnormal(0, 0, 1, 2)")
+    s1, s2 = sp.symbols("sigma1 sigma2", positive=True)
+    dm1, dm2, ds1, ds2 = sp.symbols("delta_mu1 delta_mu2 delta_sigma1 delta_sigma2", real=True)
+    typed = (dm1**2 / s1**2 + dm2**2 / s2**2 + 2 * ds1**2 / s1**2 + 2 * ds2**2 / s2**2) / 2
+    assert sp.simplify(t.quadratic - typed) == 0
+    gaps = [abs(g) for _, _, _, g in t.table]
+    assert all(later < earlier / 5 for earlier, later in itertools.pairwise(gaps))  # the gap shrinks like h
+    assert t.ok
+
+
+def test_trust_region_direction_must_fit():
+    with pytest.raises(FamilyError, match="needs 4 numbers"):
+        trust_region("diagnormal(0, 0, 1, 2)", direction=(1, 2))
+
+
+def test_cli_fisher_and_trust_region():
+    out = invoke("fisher", "normal")
+    assert out.exit_code == 0 and "route E[score score^T]: proven" in out.output and "bounded" in out.output
+    data = json.loads(invoke("fisher", "gamma", "--json").stdout)
+    assert data["matrix"] == [["polygamma(1, shape)", "-1/rate"], ["-1/rate", "shape/rate**2"]] and data["ok"]
+    out = invoke("fisher", "uniform")
+    assert out.exit_code == 1 and "not regular" in out.output
+    out = invoke("trust-region", "categorical(0.2, 0.3, 0.5)", "--logits", "--direction", "1, 0, -1")
+    assert out.exit_code == 0 and "1/2 delta^T F delta" in out.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (("fisher", "normal", "--logits"), "--logits is for categorical"),
+    (("fisher",), "give a family, or --all"),
+    (("fisher", "norml"), "unknown family"),
+    (("fisher", "mvnormal[d]"), "fixed dimension"),
+    (("trust-region", "diagnormal(0, 0, 1, 2)", "--direction", "1, 2"), "needs 4 numbers"),
+    (("trust-region", "diagnormal(0, 0, 1, 2)", "--direction", "1, x, 2, 3"), "--direction"),
+    (("trust-region", "uniform"), "no Fisher quadratic form"),
+])
+def test_cli_bad_input_is_exit_2(args, message):
+    out = invoke(*args)
+    assert out.exit_code == 2 and message in out.output, out.output
+
+
+@pytest.mark.slow
+def test_every_catalog_family_in_the_table():
+    """All families (SYMKL_SLOW_SIZE of them; all by default): every one but uniform agrees by three routes."""
+    size = int(os.environ.get("SYMKL_SLOW_SIZE", len(FAMILIES)))
+    for spec, logits in FAMILIES[:size]:
+        f = fisher(spec, logits)
+        assert f.ok == (spec != "uniform"), (spec, f.agreement, f.note)
