@@ -136,6 +136,16 @@ def _show(result, as_json: bool, latex: bool, steps: bool, python: bool = False,
         typer.echo(text(result, steps))
 
 
+def _mixture_query(quantity: str, p, q, base: str, as_json: bool) -> bool:
+    """Answer for a mixture on either side (value by quadrature, bounds in closed form); False if neither is."""
+    from .mixture import divergence, is_mixture
+    if not any(is_mixture(s) for s in (p, q)):
+        return False
+    result = _run(divergence, quantity, p, q, base)
+    typer.echo(json.dumps(result.to_json(), indent=2) if as_json else str(result))
+    return True
+
+
 @app.command("kl")
 def kl_command(p: OptSpecArg = None, q: OptSpecArg = None, base: BaseOpt = Base.e, as_json: JsonOpt = False,
                latex: LatexOpt = False, steps: StepsOpt = False, python: PythonOpt = False,
@@ -152,8 +162,11 @@ def kl_command(p: OptSpecArg = None, q: OptSpecArg = None, base: BaseOpt = Base.
       symkl kl gamma gamma --python
       symkl kl --p-density "rate*exp(-rate*x)" --q-density "rate*exp(-rate*x)" --support "[0, oo)" --assume "rate > 0"
       symkl kl --p-density "2*exp(-x)*(1 + sin(x))/3" exponential --support "[0, oo)"
+      symkl kl "0.3*normal(0, 1) + 0.7*normal(2, 0.5)" "normal(1, 1)"
     """
     from .query import kl
+    if _mixture_query("kl", p, q, base.value, as_json):
+        return
     pair = _roles(p, q, p_density, q_density, support, p_support, q_support, discrete, assume, p_values, q_values)
     _show(_run(kl, *pair, base.value), as_json, latex, steps, python, md)
 
@@ -177,6 +190,8 @@ def entropy_command(p: OptSpecArg = None, base: BaseOpt = Base.e, as_json: JsonO
       symkl entropy --density "a*exp(-a*x)" --support "[0, oo)" --assume "a > 0" --values "a=2"
     """
     from .query import entropy
+    if _mixture_query("entropy", p, None, base.value, as_json):
+        return
     custom = {"p": _density(p_density, support, discrete, assume, p_values)}
     _check_assumptions(assume, custom)
     (dist,) = _distributions([p], custom, p_values, None)
@@ -198,6 +213,8 @@ def cross_entropy_command(p: OptSpecArg = None, q: OptSpecArg = None, base: Base
       symkl cross-entropy "normal(0, 1)" --q-density "exp(-abs(x)/b)/(2*b)" --assume "b > 0"
     """
     from .query import cross_entropy
+    if _mixture_query("cross_entropy", p, q, base.value, as_json):
+        return
     pair = _roles(p, q, p_density, q_density, support, p_support, q_support, discrete, assume, p_values, q_values)
     _show(_run(cross_entropy, *pair, base.value), as_json, latex, steps, python, md)
 

@@ -26,9 +26,10 @@ from .. import cache
 from ..expectation import Step
 from ..families import lookup
 from ..family import FamilyError
-from ..parse import ParseError, parse_mixture
+from ..mixture import Mixture
+from ..mixture import mixture as read_mixture
 from ..quadrature import expectation_value
-from ..spec import Instance, instance
+from ..spec import Instance
 from .fit import numeric_argmin
 from .stationary import digits, gradient, number, solve_stationary, tidy
 
@@ -54,27 +55,9 @@ class Direction:
 
 
 def mixture(text: str) -> tuple[tuple[sp.Expr, Instance], ...]:
-    """The (weight, component) pairs of a mixture written 'w1*spec1 + w2*spec2': weights positive numbers summing
-    to exactly 1, components univariate continuous families with every value given."""
-    try:
-        terms = parse_mixture(text)
-    except ParseError as err:
-        raise FamilyError(f"cannot read the mixture {text!r}: {err}") from None
-    out = []
-    for weight, spec in terms:
-        inst = instance(spec.text)
-        fam = inst.family
-        if fam.discrete or fam.dim is not None:
-            raise FamilyError(f"{fam.label}: a mixture here holds univariate continuous families")
-        if any(v is None or isinstance(v, str) for v in inst.bound):
-            raise FamilyError(f"{spec.text}: give every parameter of a mixture component a value")
-        if not (weight.is_real and weight > 0):
-            raise FamilyError(f"the weight {weight} of {spec.text} must be a positive number")
-        out.append((weight, inst))
-    total = sp.nsimplify(sp.Add(*[w for w, _ in out]))
-    if sp.simplify(total - 1) != 0:
-        raise FamilyError(f"the mixture weights sum to {sp.N(total, 15)}, not 1")
-    return tuple(out)
+    """The (weight, component) pairs of a mixture written 'w1*spec1 + w2*spec2' of univariate continuous
+    families, every value given (symkl.mixture reads it)."""
+    return read_mixture(text, continuous_only=True, single=False).components
 
 
 def direction(text: str, starts: int = 4) -> Direction:
@@ -147,7 +130,7 @@ def _under_weights(expr: sp.Expr, weights) -> sp.Expr:
 
 
 def _log_mixture(comps, x) -> sp.Expr:
-    return sp.log(sp.Add(*[w * sp.exp(i.family.log_density(x, *i.bound)) for w, i in comps]))
+    return Mixture(comps, "").log_density(x)
 
 
 def _divergence_from_mixture(comps, log_mix, x, q: dict) -> mpmath.mpf:
