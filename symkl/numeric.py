@@ -347,7 +347,8 @@ def stress_points(symbols: tuple, domains: dict, rng: random.Random, n: int = 12
     has_unit = any(domains[s].startswith("unit") for s in symbols)
     draws = {"general": lambda v: None, "near": lambda v: _move_q(v, diagonal, 10 ** rng.uniform(-12, -2), rng),
              "extreme": lambda v: _extreme(v, domains, diagonal, rng),
-             "boundary": lambda v: _boundary(v, domains, diagonal, rng), "equal": lambda v: _move_q(v, diagonal, 0.0, rng)}
+             "boundary": lambda v: _boundary(v, domains, diagonal, rng),
+             "equal": lambda v: _move_q(v, diagonal, 0.0, rng)}
     out = {}
     for regime, draw in draws.items():
         if (regime in ("near", "equal") and not diagonal) or (regime == "boundary" and not has_unit):
