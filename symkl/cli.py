@@ -434,6 +434,15 @@ def catalog_command(as_json: JsonOpt = False, workers: Annotated[int, typer.Opti
     typer.echo(summary(as_json, workers))
 
 
+def _register_identities() -> None:
+    """The commands of symkl.ml's identities: coding, distill, estimators, renyi, jeffreys."""
+    from .ml.divergence_commands import register
+    register(app)
+
+
+_register_identities()
+
+
 def main() -> None:
     app()
 
