@@ -4,8 +4,6 @@ outward, until the terms are negligible), and the digits two numbers agree to. N
 """
 from __future__ import annotations
 
-import itertools
-
 import mpmath
 import sympy as sp
 
@@ -59,7 +57,19 @@ def expectation(fam, values, f, dps: int = DPS, near=()):
             cuts |= _cuts(other, other_values)
             bulk.append(log_density(other, other_values, dps))
         points = [lo] + sorted(c for c in cuts if lo < c < hi and _in_bulk(bulk, c)) + [hi]
-        return mpmath.fsum(_piece(g, a, b, "tanh-sinh", graded=True) for a, b in itertools.pairwise(points))
+        return _integrate(g, points)
+
+
+def _integrate(g, points):
+    """Plain tanh-sinh over the pieces between the split points; a piece ending at a finite support end with the
+    graded substitution of symkl.quadrature (an integrable singularity there, such as x^(a - 1))."""
+    first, last = [], []
+    if mpmath.isfinite(points[0]):
+        first, points = [_piece(g, points[0], points[1], "tanh-sinh", graded=True)], points[1:]
+    if mpmath.isfinite(points[-1]) and len(points) > 1:
+        last, points = [_piece(g, points[-2], points[-1], "tanh-sinh", graded=True)], points[:-1]
+    middle = [mpmath.quad(g, points)] if len(points) > 1 else []
+    return mpmath.fsum(first + middle + last)
 
 
 COARSE = (-16, -4, -1, 0, 1, 4, 16)
