@@ -279,7 +279,8 @@ def check_command(p: OptSpecArg = None,
 def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair and family of the catalog")] = False,
                    check: Annotated[bool, typer.Option("--check", help="only report stale pages; exit 1 if any")]
                    = False,
-                   out: Annotated[str, typer.Option(help="the book's folder")] = "derivations"):
+                   out: Annotated[str, typer.Option(help="the book's folder")] = "derivations",
+                   ml: Annotated[bool, typer.Option("--ml", help="only the pages of the identities (ml/)")] = False):
     """Write the formula book: an index matrix and a page per pair and per family.
 
     \b
@@ -289,9 +290,9 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
     from pathlib import Path
 
     from .book import write
-    if not all_:
-        _fail("say --all (the whole catalog is the only book there is for now)", 2)
-    stale = write(Path(out), check=check)
+    if not all_ and not ml:
+        _fail("say --all (the whole book) or --ml (the identities' pages under ml/)", 2)
+    stale = write(Path(out), check=check, ml_only=ml and not all_)
     for rel in stale:
         typer.echo(f"{'stale' if check else 'wrote'}: {rel}")
     typer.echo(f"{len(stale)} page(s) {'stale' if check else 'written'}")
