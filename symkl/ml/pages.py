@@ -57,10 +57,11 @@ def _coding() -> str:
     cross = cross_entropy(fam, fam, base="2").expr
     own = entropy(fam, base="2").expr.xreplace(dict(zip(fam.symbols(), fam.symbols("_p"))))   # P's symbols
     excess, klb = cross - own, kl(fam, fam, base="2").expr
-    lines += ["## The identity, derived for categorical[3]", "", "E_P[-log2 q(X)], the catalog's cross-entropy in bits:",
-              "", _math(cross), "", "minus E_P[-log2 p(X)], its entropy in bits:", "", _math(own), "",
-              f"equals the catalog's KL(P||Q) in bits, {_latex_inline(klb)}: **{same(excess, klb, fam) or 'NOT shown'}**.",
-              "",
+    verdict = same(excess, klb, fam) or "NOT shown"
+    lines += ["## The identity, derived for categorical[3]", "",
+              "E_P[-log2 q(X)], the catalog's cross-entropy in bits:", "", _math(cross), "",
+              "minus E_P[-log2 p(X)], its entropy in bits:", "", _math(own), "",
+              f"equals the catalog's KL(P||Q) in bits, {_latex_inline(klb)}: **{verdict}**.", "",
               "## Theorems checked on each example", "",
               "- Kraft: a prefix code's lengths satisfy sum 2^-l(x) <= 1; Huffman's code is complete (= 1).",
               ("- Shannon code for Q on data from P: H(P) + KL(P||Q) <= E_P[L] < H(P) + KL(P||Q) + 1, since "
@@ -138,9 +139,9 @@ def _estimators() -> str:
                   ""]
         rows = [[r.name, f"${sp.latex(r.definition)}$", r.unbiased, r.gradient_matches, r.reverse_matches]
                 for r in e.rows]
-        lines += ["| " + " | ".join(h) + " |" for h in [["k", "definition", "unbiased for KL(P||Q)",
-                                                          "E_P[grad k] = grad KL(P||Q)", "E_P[grad k] = grad KL(Q||P)"]]]
-        lines += ["|---|---|---|---|---|"] + ["| " + " | ".join(r) + " |" for r in rows] + [""]
+        header = ["k", "definition", "unbiased for KL(P||Q)", "E_P[grad k] = grad KL(P||Q)",
+                  "E_P[grad k] = grad KL(Q||P)"]
+        lines += ["| " + " | ".join(header) + " |", "|---|---|---|---|---|"] + ["| " + " | ".join(r) + " |" for r in rows] + [""]
         for r in e.rows:
             lines += [f"### {r.name}", "", "Bias E_P[k] - KL(P||Q):", "", _math(r.bias), "", "Variance:", "",
                       _math(r.variance), "", "E_P[grad k]:", "", _math(sp.Matrix(r.gradient)), ""]
