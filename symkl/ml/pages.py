@@ -141,7 +141,7 @@ def _estimators() -> str:
                 for r in e.rows]
         header = ["k", "definition", "unbiased for KL(P||Q)", "E_P[grad k] = grad KL(P||Q)",
                   "E_P[grad k] = grad KL(Q||P)"]
-        lines += ["| " + " | ".join(header) + " |", "|---|---|---|---|---|"] + ["| " + " | ".join(r) + " |" for r in rows] + [""]
+        lines += ["| " + " | ".join(r) + " |" for r in [header, ["---"] * 5, *rows]] + [""]
         for r in e.rows:
             lines += [f"### {r.name}", "", "Bias E_P[k] - KL(P||Q):", "", _math(r.bias), "", "Variance:", "",
                       _math(r.variance), "", "E_P[grad k]:", "", _math(sp.Matrix(r.gradient)), ""]
