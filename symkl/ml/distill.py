@@ -103,8 +103,8 @@ def kl_softmax(teacher, student, temperature=1.0):
     top = np.argmax(zt, axis=-1)[..., None]
     at_top = lambda z: np.take_along_axis(z, top, -1)
     is_top = np.arange(zt.shape[-1]) == top
-    a = (zt - at_top(zt)) / t
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        a = (zt - at_top(zt)) / t
         log_total = np.log1p(np.sum(np.where(is_top, 0.0, np.exp(a)), axis=-1, keepdims=True))
         log_p = a - log_total
         p = np.exp(log_p)

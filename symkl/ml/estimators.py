@@ -136,7 +136,7 @@ def _derive(fam: Family) -> Estimators:
         matches = [same(g, t, fam, parameters) for g, t in zip(gradient, kl_gradient)]
         reverse_matches = [same(g, t, fam, parameters) for g, t in zip(gradient, reverse_gradient)]
         rows.append(Estimator(name, k.subs(L, sp.log(R)), mean, bias,
-                              f"yes ({unbiased})" if unbiased else "no: biased", _tidy_variance(variance, fam),
+                              f"yes ({unbiased})" if unbiased else "no (biased)", _tidy_variance(variance, fam),
                               gradient, gaps, _verdict(matches), _verdict(reverse_matches)))
     notes = ("x ~ P, r = q(x)/p(x); E_P[grad k] differentiates k(x) in P's parameters with x held fixed",)
     if logits:

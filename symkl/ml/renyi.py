@@ -109,6 +109,8 @@ def check_order(alpha) -> sp.Expr:
     from ..parse import parse_number
     a = parse_number(alpha) if isinstance(alpha, str) else sp.Rational(str(alpha)) if isinstance(alpha, float) \
         else sp.sympify(alpha)
+    if a.is_infinite:
+        raise ValueError(f"the Rényi order alpha must be finite, got {a} (D_oo is the max-divergence, not derived here)")
     if not a.is_number or not a.is_real:
         raise ValueError(f"the order alpha must be a number, got {alpha!r}")
     if not (a > 0) or a.is_infinite:
