@@ -56,17 +56,14 @@ def clear_memory() -> None:
 
 
 def _load(path: Path) -> Derivation | None:
+    payload = read_checked(path)
     try:
-        blob = json.loads(path.read_text())
-        payload = blob["payload"]
-        if blob["checksum"] != _checksum(payload):
-            return None
         return Derivation(
             payload["quantity"], payload["p"], payload["q"],
             None if payload["expr"] is None else decode(payload["expr"]), decode(payload["condition"]),
             payload["reason"], payload["status"],
             tuple(Step(t, None if e is None else decode(e), h) for t, e, h in payload["steps"]))
-    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
         return None
 
 
@@ -76,11 +73,28 @@ def _store(path: Path, d: Derivation) -> None:
                    "expr": None if d.expr is None else encode(d.expr), "condition": encode(d.condition),
                    "reason": d.reason, "status": d.status,
                    "steps": [[s.title, None if s.expr is None else encode(s.expr), s.how] for s in d.steps]}
+    except NotSerializable:
+        return
+    write_checked(path, payload)
+
+
+def read_checked(path: Path):
+    """The JSON payload stored at path, or None when it is missing, unreadable or fails its checksum."""
+    try:
+        blob = json.loads(path.read_text())
+        return blob["payload"] if blob["checksum"] == _checksum(blob["payload"]) else None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None
+
+
+def write_checked(path: Path, payload) -> None:
+    """Store a JSON payload with its checksum, atomically (a partial file is never read back as valid)."""
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"checksum": _checksum(payload), "payload": payload}))
         tmp.replace(path)
-    except (OSError, NotSerializable):
+    except OSError:
         pass
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
-import os
 
-from ..cache import cache_dir, engine_hash
+from ..cache import cache_dir, engine_hash, read_checked, write_checked
 from ..expectation import Step
 from ..serialize import NotSerializable, decode, encode
 
@@ -25,26 +23,18 @@ def remembered(kind: str, key: str, build):
     """build(), or its stored result for (kind, key) when symkl's code and the key are unchanged."""
     digest = hashlib.sha256(f"{engine_hash()}|{kind}|{key}".encode()).hexdigest()[:32]
     path = cache_dir() / f"ml-{kind}-{digest}.json"
-    try:
-        blob = json.loads(path.read_text())
-        if blob["checksum"] == _checksum(blob["payload"]):
-            return _load(blob["payload"])
-    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
-        pass
+    payload = read_checked(path)
+    if payload is not None:
+        try:
+            return _load(payload)
+        except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+            pass
     value = build()
     try:
-        payload = _dump(value)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"checksum": _checksum(payload), "payload": payload}))
-        tmp.replace(path)
-    except (OSError, NotSerializable):
+        write_checked(path, _dump(value))
+    except NotSerializable:
         pass
     return value
-
-
-def _checksum(payload) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def _dump(value):
