@@ -92,7 +92,7 @@ def renyi(p, q, alpha=None) -> Divergence:
             raise FamilyError(f"{fam.label}: P and Q must share {s.name} for this closed form (got {pv} and {qv})")
     condition = d.condition.subs(subs)
     expr = substitute(d.expr, subs)
-    expr = expr if expr.is_infinite or expr.is_Number else readable(expr)
+    expr = readable(expr) if expr.free_symbols - {ALPHA} else expr   # numbers stay as derived (cheap)
     if condition is sp.false:
         expr = sp.oo
     elif expr.has(sp.nan, sp.zoo) or (not expr.free_symbols and not expr.is_finite and fam.discrete):
