@@ -19,25 +19,38 @@ def _file(fam) -> str:
     return fam.label.replace("[", "-").replace("]", "")
 
 
-def pages() -> dict[str, str]:
-    """Relative path -> Markdown text for the whole book."""
+def pages(ml_only: bool = False) -> dict[str, str]:
+    """Relative path -> Markdown text for the whole book (or only the pages of symkl.ml's identities)."""
     from . import cache
-    from .ml.identity_pages import pages as identity_pages
+    if ml_only:
+        return _ml_pages()
     out = {"README.md": _index()}
     for group in groups():
         for fp in group:
             out[f"entropy/{_file(fp)}.md"] = _entropy_page(cache.derivation("entropy", fp))
             for fq in group:
                 out[f"kl/{_file(fp)}--{_file(fq)}.md"] = _pair_page(fp, fq)
-    return out | identity_pages()
+    return {**out, **_ml_pages()}
+
+
+def _ml_modules():
+    """The modules of symkl.ml that contribute pages: those that define BOOK_PAGES and book_pages()."""
+    import importlib
+    import pkgutil
+
+    from . import ml
+    modules = [importlib.import_module(f"symkl.ml.{m.name}") for m in pkgutil.iter_modules(ml.__path__)]
+    return [m for m in modules if hasattr(m, "book_pages") and hasattr(m, "BOOK_PAGES")]
+
+
+def _ml_pages() -> dict[str, str]:
+    return {rel: text for m in _ml_modules() for rel, text in m.book_pages().items()}
 
 
 def write(root: Path, check: bool = False, ml_only: bool = False) -> list[str]:
-    """Write the book under root (or, with check, only compare): the relative paths that differ. ``ml_only``:
-    only the identities' pages (derivations/ml/)."""
-    from .ml.identity_pages import pages as identity_pages
+    """Write the book under root (or, with check, only compare): the relative paths that differ."""
     stale = []
-    for rel, text in (identity_pages() if ml_only else pages()).items():
+    for rel, text in pages(ml_only).items():
         path = root / rel
         if not path.exists() or path.read_text() != text:
             stale.append(rel)
@@ -50,9 +63,9 @@ def write(root: Path, check: bool = False, ml_only: bool = False) -> list[str]:
 def _index() -> str:
     from . import cache
     lines = [HEADER, "# The symkl formula book", "",
-             "KL(P||Q) for every pair of the catalog, derived from the family declarations. Rows P, columns Q: "
+             ("KL(P||Q) for every pair of the catalog, derived from the family declarations. Rows P, columns Q: "
              "`=` closed form, `?` finite under a condition, `oo` infinite, `-` no closed form found. "
-             "Entropies are under [entropy/](entropy/).", ""]
+             "Entropies are under [entropy/](entropy/)."), ""]
     for group in groups():
         labels = [f.label for f in group]
         lines.append("| P \\ Q | " + " | ".join(labels) + " |")
@@ -62,6 +75,9 @@ def _index() -> str:
                      for fq in group]
             lines.append(f"| **{fp.label}** | " + " | ".join(cells) + " |")
         lines.append("")
+    identities = {rel: title for m in _ml_modules() for rel, title in m.BOOK_PAGES.items()}
+    if identities:
+        lines += ["Identities built on KL:", ""] + [f"- [{title}]({rel})" for rel, title in identities.items()] + [""]
     return "\n".join(lines)
 
 
@@ -70,11 +86,13 @@ def _math(expr) -> str:
 
 
 def _steps(d) -> list[str]:
-    lines = ["## Derivation", ""]
-    for step in d.steps:
-        how = f" ({step.how})" if step.how else ""
-        lines.append(f"- **{step.title}**{how}" + ("" if step.expr is None else f"\n\n  $$ {sp.latex(step.expr)} $$"))
-    return lines
+    return ["## Derivation", "", *step_lines(d.steps)]
+
+
+def step_lines(steps) -> list[str]:
+    """One Markdown bullet per derivation step, its expression in display math."""
+    return [f"- **{step.title}**" + (f" ({step.how})" if step.how else "")
+            + ("" if step.expr is None else f"\n\n  $$ {sp.latex(step.expr)} $$") for step in steps]
 
 
 def _entropy_page(d) -> str:
@@ -90,16 +108,16 @@ def _pair_page(fp, fq) -> str:
     cross = cache.derivation("cross_entropy", fp, fq)
     x = sp.Symbol("x") if fp.dim is None else fp.variable()
     lines = [HEADER, f"# KL({fp.label} || {fq.label})", "",
-             f"- P = {fp.label}: $\\log p(x) = {sp.latex(fp.log_density(x, *fp.symbols('_p')))}$ on "
-             f"${sp.latex(fp.support(*fp.symbols('_p')))}$",
-             f"- Q = {fq.label}: $\\log q(x) = {sp.latex(fq.log_density(x, *fq.symbols('_q')))}$ on "
-             f"${sp.latex(fq.support(*fq.symbols('_q')))}$",
+             (f"- P = {fp.label}: $\\log p(x) = {sp.latex(fp.log_density(x, *fp.symbols('_p')))}$ on "
+             f"${sp.latex(fp.support(*fp.symbols('_p')))}$"),
+             (f"- Q = {fq.label}: $\\log q(x) = {sp.latex(fq.log_density(x, *fq.symbols('_q')))}$ on "
+             f"${sp.latex(fq.support(*fq.symbols('_q')))}$"),
              f"- Status: {d.status}" + (f" ({d.reason})" if d.reason else ""), "", "## KL(P||Q)", ""]
     lines += [_math(d.expr) if d.expr is not None else f"No closed form found: {d.reason}", ""]
     lines += ["## H(P, Q)", "", _math(cross.expr) if cross.expr is not None else "No closed form found.", ""]
     if d.status != "infinite":
         proof = prove(fp, fq)
-        lines += ["## Identity", "", f"KL(P||Q) = H(P,Q) - H(P): **{proof.status}**; "
-                  f"KL(P||P) = 0: **{proof.self_status}**.", ""]
+        lines += ["## Identity", "", (f"KL(P||Q) = H(P,Q) - H(P): **{proof.status}**; "
+                  f"KL(P||P) = 0: **{proof.self_status}**."), ""]
     lines += _steps(d)
     return "\n".join(lines) + "\n"

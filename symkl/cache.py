@@ -58,7 +58,7 @@ def clear_memory() -> None:
 
 
 def _load(path: Path) -> Derivation | None:
-    payload = _read(path)
+    payload = read_checked(path)
     try:
         return None if payload is None else Derivation(
             payload["quantity"], payload["p"], payload["q"],
@@ -71,12 +71,13 @@ def _load(path: Path) -> Derivation | None:
 
 def _store(path: Path, d: Derivation) -> None:
     try:
-        _write(path, {"quantity": d.quantity, "p": d.p, "q": d.q,
-                      "expr": None if d.expr is None else encode(d.expr), "condition": encode(d.condition),
-                      "reason": d.reason, "status": d.status,
-                      "steps": [[s.title, None if s.expr is None else encode(s.expr), s.how] for s in d.steps]})
+        payload = {"quantity": d.quantity, "p": d.p, "q": d.q,
+                   "expr": None if d.expr is None else encode(d.expr), "condition": encode(d.condition),
+                   "reason": d.reason, "status": d.status,
+                   "steps": [[s.title, None if s.expr is None else encode(s.expr), s.how] for s in d.steps]}
     except NotSerializable:
-        pass
+        return
+    write_checked(path, payload)
 
 
 def numeric_choice(expr, symbols: tuple, domains: dict, choose):
@@ -87,7 +88,7 @@ def numeric_choice(expr, symbols: tuple, domains: dict, choose):
     if key in _MEMORY:
         return _MEMORY[key]
     path = cache_dir() / f"{key}.json"
-    payload = _read(path)
+    payload = read_checked(path)
     try:
         found = payload and (decode(payload["form"]), payload["large"] and decode(payload["large"]),
                              payload["near"] and (decode(payload["near"][0]), payload["near"][1]))
@@ -96,24 +97,25 @@ def numeric_choice(expr, symbols: tuple, domains: dict, choose):
     if not found:
         found = form, large, near = choose()
         try:
-            _write(path, {"form": encode(form), "large": large and encode(large),
-                          "near": near and [encode(near[0]), near[1]]})
+            write_checked(path, {"form": encode(form), "large": large and encode(large),
+                                 "near": near and [encode(near[0]), near[1]]})
         except NotSerializable:
             pass
     _MEMORY[key] = found
     return found
 
 
-def _read(path: Path):
-    """A stored payload whose checksum holds, else None."""
+def read_checked(path: Path):
+    """The JSON payload stored at path, or None when it is missing, unreadable or fails its checksum."""
     try:
         blob = json.loads(path.read_text())
         return blob["payload"] if blob["checksum"] == _checksum(blob["payload"]) else None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 
-def _write(path: Path, payload) -> None:
+def write_checked(path: Path, payload) -> None:
+    """Store a JSON payload with its checksum, atomically (a partial file is never read back as valid)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

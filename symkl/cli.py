@@ -297,8 +297,7 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
                    check: Annotated[bool, typer.Option("--check", help="only report stale pages; exit 1 if any")]
                    = False,
                    out: Annotated[str, typer.Option(help="the book's folder")] = "derivations",
-                   ml: Annotated[bool, typer.Option("--ml", help="with --all: only the identities' pages, ml/")]
-                   = False):
+                   ml: Annotated[bool, typer.Option("--ml", help="only the identities' pages (ml/)")] = False):
     """Write the formula book: an index matrix and a page per pair and per family.
 
     \b
@@ -308,8 +307,8 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
     from pathlib import Path
 
     from .book import write
-    if not all_:
-        _fail("say --all (the whole catalog is the only book there is for now)", 2)
+    if not all_ and not ml:
+        _fail("say --all (the whole book) or --ml (the identities' pages under ml/)", 2)
     stale = write(Path(out), check=check, ml_only=ml)
     for rel in stale:
         typer.echo(f"{'stale' if check else 'wrote'}: {rel}")
@@ -453,9 +452,16 @@ def catalog_command(as_json: JsonOpt = False, workers: Annotated[int, typer.Opti
     typer.echo(summary(as_json, workers))
 
 
-from .ml.commands import register as _register_ml  # noqa: E402 - fit, elbo, fisher, trust-region, direction
+def _register_identities() -> None:
+    """The commands of symkl.ml's identities: coding, distill, estimators, renyi, jeffreys; fit, elbo, fisher,
+    trust-region, direction."""
+    from .ml.commands import register as register_fitting
+    from .ml.divergence_commands import register as register_divergences
+    register_divergences(app)
+    register_fitting(app)
 
-_register_ml(app)
+
+_register_identities()
 
 
 def main() -> None:

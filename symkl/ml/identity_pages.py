@@ -6,13 +6,13 @@ results, keyed by the hash of symkl's code: any change to the engine or a declar
 """
 from __future__ import annotations
 
-import hashlib
-
 import mpmath
 import sympy as sp
 
 from ..book import HEADER
-from ..cache import cache_dir, engine_hash
+from ..book import step_lines as _steps
+from .pages import _math
+from .store import remembered
 
 FIT_PAIRS = (("gamma", "normal"), ("gamma", "exponential"), ("beta", "normal"), ("categorical[3]", "categorical[3]"),
              ("binomial(n, _)", "poisson"), ("gamma", "gamma"))
@@ -60,26 +60,13 @@ INTROS = {  # title, what the page shows and how it is checked, the command
 }
 
 
-def pages() -> dict[str, str]:
-    """Relative path -> Markdown text of every identity page."""
-    return {f"ml/{name}.md": _cached(name, build) for name, build in
-            (("fit", fit_page), ("elbo", elbo_page), ("fisher", fisher_page), ("direction", direction_page))}
+BOOK_PAGES = {f"ml/{name}.md": INTROS[name][0] for name in ("fit", "elbo", "fisher", "direction")}
 
 
-def _cached(name: str, build) -> str:
-    key = hashlib.sha256(f"{engine_hash()}|ml-page|{name}".encode()).hexdigest()[:32]
-    path = cache_dir() / f"ml-page-{key}.md"
-    try:
-        return path.read_text()
-    except OSError:
-        pass
-    text = build()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    except OSError:
-        pass
-    return text
+def book_pages() -> dict[str, str]:
+    """Relative path -> Markdown text of every identity page (stored with symkl's code hash)."""
+    builders = {"fit": fit_page, "elbo": elbo_page, "fisher": fisher_page, "direction": direction_page}
+    return {f"ml/{name}.md": remembered("page", f"ml/{name}.md", build) for name, build in builders.items()}
 
 
 def _head(name: str) -> list[str]:
@@ -87,20 +74,8 @@ def _head(name: str) -> list[str]:
     return [HEADER, f"# {title}", "", about, "", command, ""]
 
 
-def _math(expr) -> str:
-    return f"$$\n{sp.latex(expr)}\n$$"
-
-
 def _equations(values: dict) -> str:
     return _math(sp.Tuple(*[sp.Eq(k, v) for k, v in values.items()])) if values else ""
-
-
-def _steps(steps) -> list[str]:
-    out = []
-    for step in steps:
-        how = f" ({step.how})" if step.how else ""
-        out.append(f"- **{step.title}**{how}" + ("" if step.expr is None else f"\n\n  $$ {sp.latex(step.expr)} $$"))
-    return out
 
 
 def fit_page() -> str:
