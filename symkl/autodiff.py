@@ -16,7 +16,7 @@ from . import numeric
 
 
 def array_function(numpy_fn, symbols: tuple, backend: str):
-    """The torch or jax version of a ``numeric.numpy_function`` result (same form, Stirling and near-diagonal switches)."""
+    """The torch or jax version of a ``numeric.numpy_function`` result (same forms, Stirling and near switches)."""
     xp, lgamma, digamma = _namespace(backend)
     helpers = _helpers(xp, lgamma, digamma)
 

@@ -171,8 +171,8 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
     """Candidate forms of expr: as derived; with logs of P's and Q's parameters paired into log-ratios; the
     same after loggamma and digamma are split into Stirling's leading terms and remainders (their a*log(a)
     parts cancel). In each, the log terms that vanish on the diagonal are written through phi (``identities``,
-    such as p1 + ... + pK = 1, cancel what the linear parts leave). Each also with log1p and expm1 (log(1 - p)
-    at p = 1e-12 in an entropy) and its rational parts over one denominator."""
+    such as p1 + ... + pK = 1, cancel what the linear parts leave). Each with log1p and expm1 (log(1 - p) at
+    p = 1e-12 in an entropy) and its rational parts over one denominator, where it has such terms."""
     if isinstance(expr, sp.Piecewise):
         branches = [stable_forms(_pinned(e, c), symbols, identities) for e, c in expr.args]
         return [sp.Piecewise(*[(forms[min(i, len(forms) - 1)], c) for forms, (_, c) in zip(branches, expr.args)])
@@ -196,8 +196,9 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
 def _regularized(expr: sp.Expr) -> sp.Expr:
     """Incomplete gamma functions regularized, and each product of powers, exponentials and gamma functions in
     log space: gamma(a), lowergamma(a, x) and x**a overflow at a = 1e7 while their ratios are moderate."""
-    expr = expr.replace(lambda e: isinstance(e, sp.lowergamma), lambda e: gammainc_lower(*e.args) * sp.gamma(e.args[0]))
-    expr = expr.replace(lambda e: isinstance(e, sp.uppergamma), lambda e: gammainc_upper(*e.args) * sp.gamma(e.args[0]))
+    for incomplete, regularized in ((sp.lowergamma, gammainc_lower), (sp.uppergamma, gammainc_upper)):
+        expr = expr.replace(lambda e, f=incomplete: isinstance(e, f),
+                            lambda e, f=regularized: f(*e.args) * sp.gamma(e.args[0]))
     return expr.replace(lambda e: e.is_Mul and e.has(sp.gamma), lambda e: _log_space(sp.gammasimp(e)))
 
 
