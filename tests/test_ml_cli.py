@@ -133,7 +133,8 @@ def test_derive_ml_writes_only_the_identities_pages(tmp_path):
     out = invoke("derive", "--ml", "--out", str(tmp_path))
     assert out.exit_code == 0, out.output
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.md"))
-    assert written == ["ml/coding.md", "ml/distill.md", "ml/estimators.md", "ml/jeffreys.md", "ml/renyi.md"]
+    assert written == ["ml/coding.md", "ml/direction.md", "ml/distill.md", "ml/elbo.md", "ml/estimators.md",
+                       "ml/fisher.md", "ml/fit.md", "ml/jeffreys.md", "ml/renyi.md"]
     page = (tmp_path / "ml" / "renyi.md").read_text()
     assert "$$" in page and "digits agreeing" in page
     (tmp_path / "ml" / "coding.md").write_text("changed")
