@@ -9,6 +9,7 @@ accurate one is kept, as Herbie does.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import random
 import threading
@@ -416,7 +417,7 @@ def _normalize(values: dict, identities: dict | None) -> None:
         members = [s for s in sorted(group.args, key=str) if s in values]
         total = sum(values[s] for s in members)
         for s in members[:-1]:
-            values[s] = round(values[s] / total * 2.0**52) / 2.0**52
+            values[s] = math.floor(values[s] / total * 2.0**52) / 2.0**52  # down: the last stays >= 0
         values[members[-1]] = 1.0 - sum(values[s] for s in members[:-1])
 
 
