@@ -131,12 +131,12 @@ def direction_command(mixture: Annotated[str, typer.Argument(
     from .direction import direction, pyplot
     from .direction import plot as draw
     from .report import direction_json, direction_text
-    if plot is not None:
+    if plot is not None:  # the path first: its error does not depend on the extra being installed
+        _writable(plot)
         try:
             pyplot()
         except ImportError as err:
             _fail(str(err), 2)
-        _writable(plot)
     result = _run(direction, mixture, starts)
     text = direction_text(result)
     if plot is not None:
