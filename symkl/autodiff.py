@@ -17,8 +17,8 @@ from . import numeric
 
 def array_function(numpy_fn, symbols: tuple, backend: str):
     """The torch or jax version of a ``numeric.numpy_function`` result (same forms, Stirling and near switches)."""
-    xp, lgamma, digamma = _namespace(backend)
-    helpers = _helpers(xp, lgamma, digamma)
+    xp, lgamma, digamma, polygamma = _namespace(backend)
+    helpers = _helpers(xp, lgamma, digamma, polygamma)
 
     def compile_(expr):
         return sp.lambdify(symbols, _vectorized(expr), modules=[helpers, dict(vars(xp))],
@@ -60,18 +60,22 @@ def _vectorized(expr: sp.Expr) -> sp.Expr:
 def _namespace(backend: str):
     if backend == "torch":
         import torch
-        return torch, torch.lgamma, torch.digamma
+        return torch, torch.lgamma, torch.digamma, torch.special.polygamma
     if backend == "jax":
         import jax
         jax.config.update("jax_enable_x64", True)
         import jax.numpy as jnp
         from jax.scipy import special
-        return jnp, special.gammaln, special.digamma
+        return jnp, special.gammaln, special.digamma, special.polygamma
     raise ValueError(f"unknown backend {backend!r}: use numpy, mpmath, torch or jax")
 
 
-def _helpers(xp, lgamma, digamma) -> dict:
-    """phi, the Stirling remainders and expm1x with ``where`` in place of boolean indexing."""
+_TRIGAMMA_SERIES = [float(sp.bernoulli(2 * k)) for k in range(1, 9)]  # B_2k, k = 1..8
+
+
+def _helpers(xp, lgamma, digamma, polygamma) -> dict:
+    """phi, the Stirling remainders and expm1x with ``where`` in place of boolean indexing; the gamma family
+    from the framework (math.lgamma would turn a traced array into a float)."""
     def phi(t, u):
         small = abs(t) < 0.1
         ts = xp.where(small, t, 0.0)
@@ -91,6 +95,18 @@ def _helpers(xp, lgamma, digamma) -> dict:
             return xp.where(big, acc / big_a if odd else -acc * z, direct(small_a))
         return f
 
+    def trigamma(x):
+        """psi_1(x) = psi_1(x + 8) + sum_k 1/(x + k)^2 below 8, Stirling's series 1/y + 1/(2y^2) + sum B_2k/y^(2k+1)
+        from 8 on: torch's own keeps 9 digits (0.64493406709 at x = 2), and the diagonal series use it."""
+        small = x < 8.0
+        y = xp.where(small, x + 8.0, x)
+        z = 1.0 / (y * y)
+        acc = _TRIGAMMA_SERIES[-1]
+        for c in reversed(_TRIGAMMA_SERIES[:-1]):
+            acc = acc * z + c
+        shift = sum(1.0 / (xp.where(small, x, 1.0) + k) ** 2 for k in range(8))
+        return 1.0 / y + 0.5 * z + acc * z / y + xp.where(small, shift, 0.0)
+
     def expm1x(a):
         small = abs(a) < 0.1
         s = xp.where(small, a, 0.0)
@@ -99,10 +115,10 @@ def _helpers(xp, lgamma, digamma) -> dict:
             acc = 1.0 + s * acc / k
         return xp.where(small, s * s * acc / 2, xp.expm1(xp.where(small, 1.0, a)) - xp.where(small, 1.0, a))
 
-    return {"phi": phi, "delta": lambda q, p: q - p, "expm1x": expm1x, "loggamma": lgamma, "pi": math.pi,
+    return {"phi": phi, "delta": lambda q, p: q - p, "expm1x": expm1x, "loggamma": lgamma, "lgamma": lgamma,
+            "pi": math.pi, "polygamma": lambda n, x: digamma(x) if n == 0 else trigamma(x) if n == 1 else polygamma(int(n), x),
             "where": xp.where, "logical_and": xp.logical_and, "logical_or": xp.logical_or,
             "logical_not": xp.logical_not, "oo": math.inf, "nan": math.nan,
-            "polygamma": lambda n, x: digamma(x),
             "lgamma_rem": remainder(lambda a: lgamma(a) - (a - 0.5) * xp.log(a) + a - 0.5 * math.log(2 * math.pi),
                                     numeric._LGAMMA_SERIES, True),
             "digamma_rem": remainder(lambda a: digamma(a) - xp.log(a) + 0.5 / a, numeric._DIGAMMA_SERIES, False)}

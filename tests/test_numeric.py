@@ -192,7 +192,8 @@ def test_entropy_python_code_and_markdown():
                                         (("gamma", "gamma"), (2.0, 1.5, 3.0, 1.0)),
                                         (("beta", "beta"), (2.0, 3.0, 1.5, 4.0)),
                                         (("bernoulli", "bernoulli"), (0.7, 0.4)),
-                                        (("normal", "normal"), (0.3, 1.2, 0.3, 1.2 * (1 + 1e-9)))])
+                                        (("normal", "normal"), (0.3, 1.2, 0.3, 1.2 * (1 + 1e-9))),
+                                        (("gamma", "gamma"), (2.0, 1.5, 2.0 * (1 + 1e-6), 1.5))])
 def test_autodiff_backends_values_and_gradients(backend, pair, args):
     """Values to 1e-13 against the textbook formula, gradients against its 40-digit numerical derivatives:
     usable inside a training loss (tested where the framework is installed)."""
