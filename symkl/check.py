@@ -73,10 +73,18 @@ def check_all(workers: int = 2, n_points: int = 5, every: int = 1) -> list[Recor
 
     from .catalog import jobs
     work = [(quantity, p, q, n_points) for quantity, p, q in jobs()[::every] if all(map(_has_values, (p, q)))]
+    by_p = {}  # one task per P: its integrals are remembered in the process (see integrate_definition)
+    for job in work:
+        by_p.setdefault(job[1], []).append(job)
+    tasks = sorted(by_p.values(), key=len, reverse=True)
     if workers <= 1:
-        return list(map(_check_job, work))
+        return [record for task in tasks for record in _check_jobs(task)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_check_job, work, chunksize=1))
+        return [record for records in pool.map(_check_jobs, tasks, chunksize=1) for record in records]
+
+
+def _check_jobs(jobs: list) -> list[Record]:
+    return [_check_job(job) for job in jobs]
 
 
 def _has_values(label) -> bool:

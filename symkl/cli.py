@@ -297,19 +297,26 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
                    check: Annotated[bool, typer.Option("--check", help="only report stale pages; exit 1 if any")]
                    = False,
                    out: Annotated[str, typer.Option(help="the book's folder")] = "derivations",
-                   ml: Annotated[bool, typer.Option("--ml", help="only the identities' pages (ml/)")] = False):
-    """Write the formula book: an index matrix and a page per pair and per family.
+                   ml: Annotated[bool, typer.Option("--ml", help="only the identities' pages (ml/)")] = False,
+                   workers: Annotated[int, typer.Option(min=1, help="processes for the derivations and checks")]
+                   = 2,
+                   only: Annotated[Optional[str], typer.Option(help='only pages matching a pattern: "kl/normal--*"')]
+                   = None):
+    """Write the formula book: an index matrix and a page per pair and per family, each with its derivation,
+    its check at 50 digits and the accuracy of its numeric function.
 
     \b
     Examples:
-      symkl derive --all
+      symkl derive --all --only "kl/normal--laplace.md"
     """
     from pathlib import Path
 
     from .book import write
     if not all_ and not ml:
         _fail("say --all (the whole book) or --ml (the identities' pages under ml/)", 2)
-    stale = write(Path(out), check=check, ml_only=ml)
+    from fnmatch import fnmatchcase
+    stale = write(Path(out), check=check, ml_only=ml, workers=workers,
+                  only=None if only is None else (lambda rel: fnmatchcase(rel, only)))
     for rel in stale:
         typer.echo(f"{'stale' if check else 'wrote'}: {rel}")
     typer.echo(f"{len(stale)} page(s) {'stale' if check else 'written'}")

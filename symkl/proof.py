@@ -24,6 +24,17 @@ PROVEN, NUMERIC, FAILED = "proven", "numerically confirmed", "failed"
 
 
 @dataclass(frozen=True)
+class Invariance:
+    """KL(P||Q) = KL(P_Y||Q_Y) where P and Q are the laws of X = g(Y), one g, with Y ~ P_Y or Q_Y of one base
+    family: its status and the steps that prove it from the declarations."""
+
+    base: str
+    g: sp.Expr
+    status: str
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
 class Proof:
     """The status of the identity for P and Q, the steps, and the status of KL(P||P) = 0 for P's family."""
 
@@ -32,6 +43,7 @@ class Proof:
     status: str
     steps: tuple[Step, ...]
     self_status: str
+    invariance: Invariance | None = None
 
     @property
     def proven(self) -> bool:
@@ -54,7 +66,41 @@ def prove(p, q) -> Proof:
     else:
         status, how = _compare(kl_expr, cross, own)
     steps.append(Step("KL(P||Q) - (H(P, Q) - H(P))", None, how))
-    return Proof(ip.label, iq.label, status, tuple(steps), _self_divergence(ip.family))
+    return Proof(ip.label, iq.label, status, tuple(steps), _self_divergence(ip.family),
+                 invariance(ip.family, iq.family))
+
+
+def invariance(fp, fq) -> Invariance | None:
+    """For P and Q declared as X = g(Y) with one g free of parameters (lognormal = exp(normal)), prove that KL is
+    unchanged by g, not assume it: the log-ratio of the declared densities at x = g(y) is the base families'
+    log-ratio at y (the Jacobians cancel), so E_P[log p/q] is E_P_Y[log p_Y/q_Y] by the declared change of
+    variables; and the KLs derived for both pairs agree. None for other pairs."""
+    if fp.transformation is None or fq.transformation is None:
+        return None
+    (base, p_base, g), (base_q, q_base, g_q) = fp.transformation(*fp.symbols("_p")), \
+        fq.transformation(*fq.symbols("_q"))
+    y = sp.Symbol("y", positive=True) if base.variable().is_positive else sp.Symbol("y", real=True)
+    x = sp.Symbol("x", positive=True)
+    if base is not base_q or sp.simplify(g(y) - g_q(y)) != 0 or g(y).free_symbols != {y}:
+        return None
+    ratio_x = (fp.log_density(x, *fp.symbols("_p")) - fq.log_density(x, *fq.symbols("_q"))).subs(x, g(y))
+    ratio_y = base.log_density(y, *p_base) - base_q.log_density(y, *q_base)
+    pointwise = _zero(sp.expand_log(ratio_x - ratio_y, force=True))
+    derived = cache.derivation("kl", fp, fq).expr
+    on_base = cache.derivation("kl", base, base).expr
+    if derived is None or on_base is None:
+        agree = FAILED
+    else:
+        at = {**dict(zip(base.symbols("_p"), p_base)), **dict(zip(base.symbols("_q"), q_base))}
+        agree = _zero(derived - on_base.subs(at))
+    statuses = {pointwise, agree}
+    status = FAILED if FAILED in statuses else NUMERIC if NUMERIC in statuses else PROVEN
+    steps = (Step("log p(x) - log q(x) at x = g(y)", sp.expand_log(ratio_x, force=True),
+                  f"x = {g(y)}: each density's Jacobian term cancels in the ratio"),
+             Step(f"log p_Y(y) - log q_Y(y) under {base.label}", ratio_y, f"the two differ by 0: {pointwise}"),
+             Step(f"KL({fp.label}||{fq.label}) - KL({base.label}||{base.label}) at the base parameters", None,
+                  f"the derived closed forms differ by 0: {agree}"))
+    return Invariance(base.label, g(sp.Symbol("Y")), status, steps)
 
 
 def bregman_kl(ip: Instance, iq: Instance) -> sp.Expr | None:

@@ -7,6 +7,8 @@ Sums run term by term until a geometric bound on the tail is below the target pr
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import mpmath
 import sympy as sp
 
@@ -23,9 +25,21 @@ def numeric_value(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dps: 
     return _integral(quantity, fp, p_values, fq, q_values, dps, "tanh-sinh")
 
 
+@lru_cache(maxsize=1024)
 def integrate_definition(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dps: int = 50):
     """An independent value of the quantity: mpmath.inf when P has measured mass where Q has none; None when
-    the two quadrature methods (tanh-sinh, Gauss-Legendre) disagree or a sum does not reach its tail bound."""
+    the two quadrature methods (tanh-sinh, Gauss-Legendre) disagree or a sum does not reach its tail bound.
+
+    A continuous cross-entropy is the integral of p log(p/q) plus that of -p log p, each by both methods: the
+    same definition by linearity, and the two integrals the KL and entropy checks at these values take anyway
+    (remembered per process, so a check of all three quantities integrates twice, not three times)."""
+    if quantity == "cross_entropy" and fp.dim is None and not fp.discrete:
+        parts = [integrate_definition("kl", fp, p_values, fq, q_values, dps),
+                 integrate_definition("entropy", fp, p_values, None, (), dps)]
+        if any(v is None for v in parts):
+            return None
+        with mpmath.workdps(dps + 20):
+            return parts[0] if mpmath.isinf(parts[0]) else parts[0] + parts[1]
     if fp.dim is not None:
         from .cubature import integrate_vector
         return integrate_vector(quantity, fp, p_values, fq, q_values, dps)
@@ -95,13 +109,19 @@ def _in_base_variable(fp, p_values, x, log_p, integrand):
 
 def _weighted(x, log_p, integrand, dps):
     """t -> p(t) * integrand(t) as an mpmath function (see _product)."""
-    weight, f = _mpmath_function(x, sp.exp(log_p), dps), _mpmath_function(x, integrand, dps)
+    weight, f = _density_function(x, log_p, dps), _mpmath_function(x, integrand, dps)
     return lambda t: _product(weight, f, t)
 
 
 def _mpmath_function(x, expr, dps):
     """expr as an mpmath function of x, its parameter-only parts (loggamma(5/2), log(2 pi)) evaluated once."""
     return sp.lambdify(x, sp.N(expr, dps), "mpmath")
+
+
+def _density_function(x, log_p, dps):
+    """exp(log_p) as an mpmath function, its constants evaluated first: sympy's evalf leaves exp(-x -
+    loggamma(437/100)) as it is, which costs a 70-digit loggamma at every node."""
+    return sp.lambdify(x, sp.exp(sp.N(log_p, dps)), "mpmath")
 
 
 def _mass_outside(fp, p_values, fq, q_values, dps):
@@ -111,7 +131,7 @@ def _mass_outside(fp, p_values, fq, q_values, dps):
     gaps = [(lo_p, min(lo_q, hi_p))] if lo_p < lo_q else []
     gaps += [(max(hi_q, lo_p), hi_p)] if hi_p > hi_q else []
     with mpmath.workdps(dps):
-        weight = _mpmath_function(x, sp.exp(fp.log_density(x, *p_values)), dps)
+        weight = _density_function(x, fp.log_density(x, *p_values), dps)
         return mpmath.fsum(_piece(lambda t: _product(weight, lambda _: 1, t), _mp(a), _mp(b), "tanh-sinh")
                            for a, b in gaps if a < b)
 
@@ -257,4 +277,6 @@ def _piece(g, a, b, method, near_a=None, near_b=None, graded=False):
         return part(a, 1, near_a, 1) + quad(g, [a + 1, mpmath.inf])
     if mpmath.isinf(a):
         return part(b, -1, near_b, 1) + quad(g, [-mpmath.inf, b - 1])
+    if near_a is None and near_b is None and not graded:
+        return quad(g, [a, b])  # between landmarks: smooth, so one piece (halves would double the nodes)
     return part(a, 1, near_a, (b - a) / 2) + part(b, -1, near_b, (b - a) / 2)

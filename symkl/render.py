@@ -5,6 +5,26 @@ import json
 import re
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+
+class _Latex(LatexPrinter):
+    """sympy's LaTeX with the notation of papers: psi(x) for digamma, psi^(n) for polygamma, log Gamma(x)."""
+
+    def _print_polygamma(self, expr, exp=None):
+        order, arg = expr.args
+        head = r"\psi" if order == 0 else rf"\psi^{{({self._print(order)})}}"
+        out = rf"{head}\left({self._print(arg)}\right)"
+        return rf"{out}^{{{exp}}}" if exp else out
+
+    def _print_loggamma(self, expr, exp=None):
+        out = rf"\log\Gamma\left({self._print(expr.args[0])}\right)"
+        return rf"\left({out}\right)^{{{exp}}}" if exp else out
+
+
+def latex(expr) -> str:
+    """LaTeX of an expression as papers write it (renders on a Git forge inside $$ ... $$)."""
+    return _Latex().doprint(expr)
 
 
 def _pretty(expr) -> str:
@@ -69,6 +89,10 @@ def proof_text(proof) -> str:
     lines += [step_line(s) for s in proof.steps]
     family = re.sub(r"^(\w+)\(.*\)$", r"\1", proof.p)  # bernoulli(7/10) -> bernoulli; a custom density stays whole
     lines.append(f"KL(P||P) = 0 for {family}: {proof.self_status.upper()}")
+    inv = proof.invariance
+    if inv is not None:
+        lines.append(f"KL unchanged by X = {inv.g} (Y ~ {inv.base} under P and Q): {inv.status.upper()}")
+        lines += [step_line(s) for s in inv.steps]
     return "\n".join(lines)
 
 

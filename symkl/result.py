@@ -153,7 +153,8 @@ class Result:
         return "oo" if mpmath.isinf(v) else mpmath.nstr(v, dps)
 
     def latex(self) -> str:
-        return "" if self.expr is None else sp.latex(self.expr)
+        from .render import latex
+        return "" if self.expr is None else latex(self.expr)
 
     def to_json(self) -> dict:
         """A JSON object: expr (parseable by sympy), symbols, latex, conditions, status, unit; value when numeric."""

@@ -71,3 +71,18 @@ def test_a_wrong_bregman_value_fails(monkeypatch):
     monkeypatch.setattr(proof, "bregman_kl", lambda ip, iq: original(ip, iq) + sp.Rational(1, 10**30))
     record = check("normal", "normal", n_points=1)[1]
     assert record.status == "failed" and record.points[0]["bregman_digits"] < 40
+
+
+def test_a_wrong_continuous_cross_entropy_fails(monkeypatch):
+    """The continuous cross-entropy is integrated as KL + H(P) (the same definition by linearity): a closed form
+    off by 1e-30 still fails, while KL and H(P) pass."""
+    original = cache.derivation
+
+    def perturbed(quantity, fp, fq=None):
+        d = original(quantity, fp, fq)
+        return dataclasses.replace(d, expr=d.expr + sp.Rational(1, 10**30)) if quantity == "cross_entropy" else d
+
+    monkeypatch.setattr(cache, "derivation", perturbed)
+    records = {r.quantity: r for r in check("gamma", "normal", n_points=2)}
+    assert records["cross_entropy"].status == "failed", records["cross_entropy"].to_json()
+    assert records["kl"].status == records["entropy"].status == "verified"

@@ -183,7 +183,7 @@ def test_entropy_gamma_text():
 
 @pytest.mark.parametrize("args, pieces", [
     (("kl", "normal", "normal"), [r"\log", r"\sigma_{q}", r"\mu_{p}", r"\frac"]),
-    (("entropy", "gamma"), [r"\log", r"\operatorname{loggamma}", r"\operatorname{polygamma}"]),
+    (("entropy", "gamma"), [r"\log\Gamma\left(shape\right)", r"\psi\left(shape\right)"]),
     (("kl", "normal", "exponential"), [r"\infty"]),
 ], ids=["kl-normal", "entropy-gamma", "infinite"])
 def test_latex_output(args, pieces):

@@ -43,6 +43,8 @@ def _dump(value):
                 "fields": {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}}
     if isinstance(value, (tuple, list)):
         return {"tuple": [_dump(v) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"dict": {k: _dump(v) for k, v in value.items()}}
     if value is None or isinstance(value, (str, bool, int, float)):
         return {"plain": value}
     return {"sympy": encode(value)}
@@ -53,6 +55,8 @@ def _load(data):
         return _TYPES[data["dataclass"]](**{k: _load(v) for k, v in data["fields"].items()})
     if "tuple" in data:
         return tuple(_load(v) for v in data["tuple"])
+    if "dict" in data:
+        return {k: _load(v) for k, v in data["dict"].items()}
     if "plain" in data:
         return data["plain"]
     return decode(data["sympy"])
