@@ -363,6 +363,17 @@ def test_entropy_standard_normal():
     assert _close(v, (1 + mpmath.log(2 * mpmath.pi)) / 2), _fmt(v)
 
 
+def test_entropy_geometric_where_scipy_is_wrong():
+    """geometric(0.0146), failures before the first success: H = (-(1 - p) log(1 - p) - p log p)/p = 5.2194 nats
+    (scipy.stats.geom(0.0146).entropy() gives 2.96)."""
+    api = _api()
+    p = mpf("0.0146")
+    exact = (-(1 - p) * mpmath.log(1 - p) - p * mpmath.log(p)) / p
+    assert abs(exact - mpf("5.2194")) < mpf("1e-4")
+    v = _value(api.entropy("geometric(0.0146)"), "entropy(geometric(0.0146))")
+    assert _close(v, exact), _fmt(v)
+
+
 def test_entropy_fair_coin():
     api = _api()
     v = _value(api.entropy("bernoulli(0.5)"), "entropy(bernoulli(0.5))")
