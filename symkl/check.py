@@ -14,7 +14,7 @@ import mpmath
 import sympy as sp
 
 from .family import sample_value
-from .quadrature import integrate_definition
+from .quadrature import mass_outside, integrate_definition
 from .spec import Instance, instance
 
 DPS = 50
@@ -110,7 +110,8 @@ def _check_point(result, quantity, pp: Instance, qq: Instance | None) -> dict:
         return {**where, "status": "no-closed-form"}
     closed = result.value(DPS)
     q_args = (qq.family, qq.bound) if quantity != "entropy" else (None, ())
-    numeric = integrate_definition(quantity, pp.family, pp.bound, *q_args, dps=DPS)
+    numeric = integrate_definition(quantity, pp.family, pp.bound, *q_args, dps=DPS) \
+        if not mpmath.isinf(closed) else _infinite_evidence(quantity, pp, q_args)
     if numeric is None:
         return {**where, "status": "inconclusive", "closed": mpmath.nstr(closed, 20)}
     if mpmath.isinf(closed) or mpmath.isinf(numeric):
@@ -125,6 +126,19 @@ def _check_point(result, quantity, pp: Instance, qq: Instance | None) -> dict:
     if quantity == "kl":
         out.update(_bregman_agreement(closed, pp, qq))
     return out
+
+
+def _infinite_evidence(quantity: str, pp: Instance, q_args: tuple):
+    """For a closed form that is oo: +-oo when P has mass where Q has none, or (continuous P) when the defining
+    integral diverges in a tail (heavy tails: cauchy against normal); else the integral's value, which then
+    fails the comparison."""
+    from .quadrature import tail_divergence
+    fp, fq = pp.family, q_args[0]
+    if fq is not None and fp.dim is None and not fp.discrete and mass_outside(fp, pp.bound, fq, q_args[1], DPS) > 0:
+        return mpmath.inf
+    if fp.dim is None and not fp.discrete and (sign := tail_divergence(quantity, fp, pp.bound, *q_args)):
+        return sign * mpmath.inf
+    return integrate_definition(quantity, fp, pp.bound, *q_args, dps=DPS)
 
 
 def _bregman_agreement(closed, pp: Instance, qq: Instance) -> dict:

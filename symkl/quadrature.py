@@ -18,11 +18,52 @@ MAX_TERMS = 200_000
 
 
 def numeric_value(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dps: int = 50):
-    """The quantity's defining integral at the given values (tanh-sinh), the fallback without a closed form."""
+    """The quantity's defining integral at the given values (tanh-sinh), the fallback without a closed form;
+    +-oo where it diverges in a tail (a number there would be whatever the last quadrature nodes reached)."""
     if fp.dim is not None:
         from .cubature import integrate_vector
         return integrate_vector(quantity, fp, p_values, fq, q_values, dps, methods=("tanh-sinh",))
+    if not fp.discrete and (sign := tail_divergence(quantity, fp, p_values, fq, q_values)):
+        return sign * mpmath.inf
     return _integral(quantity, fp, p_values, fq, q_values, dps, "tanh-sinh")
+
+
+DECADES = 12
+STILL_GROWING = 0.9
+
+
+def tail_divergence(quantity: str, fp, p_values: tuple, fq, q_values: tuple) -> int:
+    """+1 or -1 where the defining integral diverges to +oo or -oo at an end of P's support, else 0: its pieces
+    over successive decades towards that end (x = c + s*10^k, or end + s*10^-k at a finite end, c and s P's
+    location and scale) stop shrinking, each at least STILL_GROWING times the one before over the last four. A
+    convergent tail shrinks by 10^-a a decade (a tail like x^-(1 + a)); KL(cauchy||normal) grows tenfold."""
+    x = sp.Symbol("x", real=True)
+    log_p, integrand = _integrands(quantity, fp, p_values, fq, q_values, x)
+    log_p, integrand, fam, values = _in_base_variable(fp, p_values, x, log_p, integrand)
+    with mpmath.workdps(30):
+        g = _weighted(x, log_p, integrand, 30)
+        centre, scale = _centre(fam, values)
+        for end, side in zip((_mp(v) for v in bounds(fam.support(*values))), (-1, 1)):
+            if mpmath.isinf(end):
+                stops = [centre + side * scale * mpmath.mpf(10) ** k for k in range(DECADES)]
+            else:
+                width = min(scale, abs(end - centre)) or scale
+                stops = [end - side * width * mpmath.mpf(10) ** -k for k in range(DECADES)]
+            pieces = [mpmath.quad(g, sorted([a, b])) for a, b in zip(stops, stops[1:])][-4:]
+            for sign in (1, -1):
+                if all(sign * v > 0 for v in pieces) and \
+                        all(abs(b) >= STILL_GROWING * abs(a) for a, b in zip(pieces, pieces[1:])):
+                    return sign
+    return 0
+
+
+def _centre(fam, values) -> tuple:
+    """P's location and scale as mpf: declared (affine), else 0 and 1 (from a finite end, 1 away from it)."""
+    if fam.affine is not None:
+        loc, scale, _ = fam.affine(*values)
+        return _mp(loc), abs(_mp(scale))
+    lo, hi = bounds(fam.support(*values))
+    return (_mp(lo) if lo.is_finite else _mp(hi) if hi.is_finite else mpmath.mpf(0)), mpmath.mpf(1)
 
 
 @lru_cache(maxsize=1024)
@@ -45,7 +86,7 @@ def integrate_definition(quantity: str, fp, p_values: tuple, fq, q_values: tuple
         return integrate_vector(quantity, fp, p_values, fq, q_values, dps)
     if fp.discrete:
         return _sum(quantity, fp, p_values, fq, q_values, dps)
-    if fq is not None and quantity != "entropy" and _mass_outside(fp, p_values, fq, q_values, dps) > 0:
+    if fq is not None and quantity != "entropy" and mass_outside(fp, p_values, fq, q_values, dps) > 0:
         return mpmath.inf
     first = _integral(quantity, fp, p_values, fq, q_values, dps, "tanh-sinh")
     second = _integral(quantity, fp, p_values, fq, q_values, dps, "gauss-legendre")
@@ -124,7 +165,7 @@ def _density_function(x, log_p, dps):
     return sp.lambdify(x, sp.exp(sp.N(log_p, dps)), "mpmath")
 
 
-def _mass_outside(fp, p_values, fq, q_values, dps):
+def mass_outside(fp, p_values, fq, q_values, dps):
     """P's probability on the parts of its support that lie outside Q's support."""
     x = sp.Symbol("x", real=True)
     (lo_p, hi_p), (lo_q, hi_q) = bounds(fp.support(*p_values)), bounds(fq.support(*q_values))

@@ -61,6 +61,8 @@ class Result:
                 return +mpmath_lambda((), self.expr)()
             number = sp.N(self.expr, dps + 10)
             if not number.is_Number or number.is_infinite or number is sp.nan:
+                if self.quantity != "expectation" and not self.p.family.discrete:  # meijerg, say: no digits
+                    return self._numeric_value(dps)
                 raise ValueError(f"{self.title}: could not evaluate {self.expr} to a number")
             return +mpmath.mpf(number._mpf_) if number.is_Float else +mpmath.mpf(sp.Float(number, dps + 10)._mpf_)
 
