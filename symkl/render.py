@@ -60,6 +60,8 @@ def no_closed_form_lines(result, unit: str) -> list[str]:
         return lines + ["give every parameter a value for a numeric value by quadrature"]
     try:
         shown = f"= {result.decimal(10)}{unit}"
+        if shown.startswith("= oo"):
+            return lines + [f"{shown}  (the defining integral diverges in a tail)"]
         return lines + [f"{shown}  (deterministic quadrature of the definition, 10 digits shown)"]
     except ValueError as err:
         return lines + [str(err)]
