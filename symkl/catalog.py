@@ -53,10 +53,11 @@ def summary(as_json: bool = False, workers: int = 2) -> str:
     for group in groups():
         labels = [f.label for f in group]
         width = max(map(len, labels))
-        lines.append(" " * (width + 1) + " ".join(f"{lab[:5]:>5}" for lab in labels))
+        lines.append("columns: " + ", ".join(f"{i} {lab}" for i, lab in enumerate(labels, 1)))
+        lines.append(" " * width + "".join(f"{i:>4}" for i in range(1, len(labels) + 1)))
         for p in labels:
             row = [SYMBOLS[statuses[("kl", p, q)]] for q in labels]
-            lines.append(f"{p:<{width}} " + " ".join(f"{s:>5}" for s in row))
+            lines.append(f"{p:<{width}}" + "".join(f"{s:>4}" for s in row))
         lines.append("")
     counts = {}
     for (qty, _, _), status in statuses.items():
