@@ -102,6 +102,7 @@ def test_renyi_and_jeffreys():
     (["renyi", "normal", "normal", "--alpha", "0.5", "--check"], "every value"),
     (["jeffreys", "gausian", "normal"], "Did you mean"),
     (["estimators", "normal", "exponential"], "one family"),
+    (["estimators", "laplace", "laplace"], "E_P[r^2]"),
 ])
 def test_bad_input_is_a_message_with_exit_2(args, fragment):
     out = invoke(*args)
@@ -140,3 +141,18 @@ def test_derive_ml_writes_only_the_identities_pages(tmp_path):
     (tmp_path / "ml" / "coding.md").write_text("changed")
     stale = invoke("derive", "--ml", "--check", "--out", str(tmp_path))
     assert stale.exit_code == 1 and "ml/coding.md" in stale.output
+
+
+def test_distill_logits_beyond_float64_are_said_so_not_nan():
+    """1e400 is an exact input (the 50-digit value is right) but no float64: the float line says so."""
+    out = invoke("distill", "--teacher", "1e400, 0", "--student", "1, 2")
+    assert out.exit_code == 0 and "not representable" in out.output and "nan" not in out.output, out.output
+    with mpmath.workdps(40):
+        assert mpmath.nstr(mpmath.log1p(mpmath.e), 15) in out.output      # p = (1, 0): KL = -log q1 = log(1 + e)
+    data = json.loads(invoke("distill", "--teacher", "1e400, 0", "--student", "1, 2", "--json").stdout)
+    assert data["kl_float64"] is None
+
+
+def test_coding_with_a_zero_in_q_is_infinite_not_an_error():
+    out = invoke("coding", "categorical(0.5, 0.25, 0.25)", "categorical(0.5, 0.5, 0)")
+    assert out.exit_code == 0 and "KL(P||Q) = oo bits" in out.output and "no codeword" in out.output, out.output
