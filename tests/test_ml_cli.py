@@ -55,6 +55,7 @@ def test_distill_value_and_symbolic_form():
     assert float(data["kl_float64"]) == 1000.0
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_estimators_table():
     out = invoke("estimators", "categorical(0.5, 0.3, 0.2)", "categorical(0.2, 0.3, 0.5)")
     assert out.exit_code == 0, out.output
@@ -130,6 +131,7 @@ def test_every_help_example_runs(command):
         assert out.exit_code == 0, (line, out.output)
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_derive_ml_writes_only_the_identities_pages(tmp_path):
     out = invoke("derive", "--ml", "--out", str(tmp_path))
     assert out.exit_code == 0, out.output

@@ -76,6 +76,7 @@ def test_normal_fisher_is_diag_one_over_sigma2_two_over_sigma2():
     assert fisher("normal(1, 2)").at_values() == sp.diag(sp.Rational(1, 4), sp.Rational(1, 2))
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_categorical_by_logits_is_diag_p_minus_p_p_transposed():
     f = fisher("categorical(0.2, 0.3, 0.5)", logits=True)
     probs = sp.Matrix([sp.Rational(1, 5), sp.Rational(3, 10), sp.Rational(1, 2)])
@@ -128,6 +129,7 @@ def test_trust_region_direction_must_fit():
         trust_region("diagnormal(0, 0, 1, 2)", direction=(1, 2))
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_cli_fisher_and_trust_region():
     out = invoke("fisher", "normal")
     assert out.exit_code == 0 and "route E[score score^T]: proven" in out.output and "bounded" in out.output

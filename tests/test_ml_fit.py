@@ -84,6 +84,7 @@ def test_values_and_minimal_kl_against_independent_quadrature():
         assert abs(sp.N(f.minimum, 30) - reference) < mpmath.mpf(10) ** -25
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_scipy_minimisation_of_quadrature_kl_finds_the_same_argmin():
     """Independent of symkl: minimise KL(gamma(2, 3) || normal(mu, sigma)) with scipy on a quadrature value."""
     from scipy.integrate import quad
