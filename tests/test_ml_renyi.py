@@ -163,3 +163,11 @@ def test_alpha_to_one_for_every_covered_family(family):
     """Each covered catalog family: the derived alpha -> 1 limit is the catalog's KL (proven, or numerically)."""
     (check,) = derive(instance(family).family).checks
     assert check.startswith("alpha -> 1 gives KL(P||Q):") and "FAILED" not in check, check
+
+
+def test_a_zero_of_q_where_p_has_mass_is_infinite_above_order_one():
+    """q(1) = 0 < p(1): sum p^alpha q^(1 - alpha) is oo for alpha > 1, and sqrt(1/2 * 1) for alpha = 1/2."""
+    assert renyi("bernoulli(0.5)", "bernoulli(0)", 2).expr is sp.oo
+    assert renyi("categorical(0.5, 0.5, 0)", "categorical(0.5, 0, 0.5)", 3).expr is sp.oo
+    half = renyi("bernoulli(0.5)", "bernoulli(0)", sp.Rational(1, 2)).expr
+    assert sp.simplify(half - sp.log(1 / sp.sqrt(2)) / (sp.Rational(1, 2) - 1)) == 0

@@ -338,6 +338,8 @@ def _finite_sum(fam: Family, p_values, q_values, alpha) -> sp.Expr:
         raise FamilyError(f"{fam.label}: these values lie on the boundary of the natural parameter space")
     total = sp.Add(*[density_at(fam, k, p_values) ** alpha * density_at(fam, k, q_values) ** (1 - alpha)
                      for k in range(int(lo), int(hi) + 1) if density_at(fam, k, p_values) != 0])
+    if total.has(sp.zoo) or total.is_infinite:   # q(x) = 0 where p(x) > 0 with alpha > 1: q^(1 - alpha) = oo
+        return sp.oo
     return sp.oo if total == 0 else sp.log(total) / (alpha - 1)
 
 
