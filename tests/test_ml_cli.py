@@ -158,3 +158,8 @@ def test_distill_logits_beyond_float64_are_said_so_not_nan():
 def test_coding_with_a_zero_in_q_is_infinite_not_an_error():
     out = invoke("coding", "categorical(0.5, 0.25, 0.25)", "categorical(0.5, 0.5, 0)")
     assert out.exit_code == 0 and "KL(P||Q) = oo bits" in out.output and "no codeword" in out.output, out.output
+
+
+def test_an_infinite_jeffreys_divergence_says_infinite_plainly():
+    out = invoke("jeffreys", "normal(0, 1)", "uniform(0, 1)")
+    assert out.exit_code == 0 and out.output.splitlines()[-1] == "infinite" and "False" not in out.output, out.output

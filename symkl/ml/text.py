@@ -81,8 +81,8 @@ def divergence_text(d, steps: bool = False) -> str:
         lines += ["", "Derivation:"] + [step_line(s) for s in d.steps] + [""]
     lines.append(pretty(d.expr))
     if d.expr.is_infinite:
-        lines.append(f"infinite: the integral diverges (needs {d.condition})" if d.condition is not sp.true
-                     else "infinite")
+        lines.append(f"infinite: the integral diverges (needs {d.condition})"
+                     if d.condition not in (sp.true, sp.false) else "infinite")
     elif d.condition not in (sp.true, sp.false) and d.expr.free_symbols:
         lines.append(f"finite when: {d.condition}")
     if d.symbols:
