@@ -106,6 +106,7 @@ def trust_region_command(p: SpecArg, logits: LogitsOpt = False,
     \b
     Examples:
       symkl trust-region "diagnormal(0, 0, 1, 2)"
+      symkl trust-region "categorical(0.2, 0.3, 0.5)" --logits --direction "1, 0, -1"
     """
     from .report import trust_json, trust_text
     from .trust import parse_direction, trust_region
