@@ -99,6 +99,10 @@ def chart(spec, logits: bool = False) -> Chart:
         if not has_logits(fam):
             raise FamilyError(f"--logits is for families of probabilities summing to 1 (categorical), not "
                               f"{fam.label}")
+        zeros = [s.name for s in own if s in given and given[s] == 0]
+        if zeros:
+            raise FamilyError(f"{inst.label}: {', '.join(zeros)} = 0 has no logit (log 0 = -oo); by logits every "
+                              f"probability must be > 0")
         z = sp.symbols(f"z1:{len(own) + 1}", real=True)
         at = {zi: sp.log(given[s]) for zi, s in zip(z, own) if s in given and given[s] > 0}
         # F depends on z only through p = softmax(z), so exp(z_i) may be read as p_i (they differ by a factor)
