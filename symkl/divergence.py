@@ -114,33 +114,52 @@ def mass_points(fam: Family, values: tuple) -> list | None:
 
     p = 0 or 1 shrinks a declared support ({0, 1} to {1} for bernoulli(1); geometric(1) to {0}).
     """
+    found = masses(fam, values)
+    return None if found is None else list(found)
+
+
+def masses(fam: Family, values: tuple) -> dict | None:
+    """{point: its probability} over the points with positive mass, when finitely many (see ``mass_points``);
+    the density is built once for all the points."""
     lo, hi = bounds(fam.support(*values))
+    at = _density_at_points(fam, values)
     if hi.is_finite and hi - lo <= 256:
         points = range(int(lo), int(hi) + 1)
     else:
         k = sp.Symbol("k", integer=True, positive=True)
-        if sp.simplify(density_at(fam, lo + k, values)) != 0:
+        if sp.simplify(at(lo + k)) != 0:
             return None
         points = [int(lo)]
-    return [k for k in points if density_at(fam, k, values) != 0]
+    found = {k: at(k) for k in points}
+    return {k: w for k, w in found.items() if w != 0}
 
 
 def density_at(fam: Family, k, values: tuple) -> sp.Expr:
     """The density at a point, built symbolically first so that p = 0 or 1 gives 0**1 = 0, not log(0)."""
+    return _density_at_points(fam, values)(k)
+
+
+def _density_at_points(fam: Family, values: tuple):
+    """k -> the density at k. The point goes in before the values, so a categorical's K indicator branches
+    collapse to one term at once (values first kept all K branches through every substitution: 3 s a point at
+    K = 64); the density is built once, not once a point."""
     x, params = fam.variable(), fam.symbols()
-    return fam.density(x, *params).subs(dict(zip(params, values))).subs(x, k)
+    density, given = fam.density(x, *params), dict(zip(params, values))
+    return lambda k: density.xreplace({x: sp.sympify(k)}).subs(given)   # xreplace: 4x faster than subs here
 
 
 def derive_at_points(quantity: str, fp: Family, p_values: tuple, fq: Family | None, q_values: tuple,
                      points: list) -> sp.Expr:
     """The quantity as a finite sum over P's mass points (0 log 0 = 0; a point Q lacks makes it oo)."""
     total = sp.S.Zero
+    p_at = _density_at_points(fp, p_values)
+    q_at = None if fq is None else _density_at_points(fq, q_values)
     for k in points:
-        w = density_at(fp, k, p_values)
+        w = p_at(k)
         if quantity == "entropy":
             total -= w * sp.log(w)
             continue
-        q = density_at(fq, k, q_values) if fq.support(*q_values).contains(k) is sp.true else sp.S.Zero
+        q = q_at(k) if fq.support(*q_values).contains(k) is sp.true else sp.S.Zero
         if q == 0:
             return sp.oo
         total += w * (sp.log(w) - sp.log(q)) if quantity == "kl" else -w * sp.log(q)

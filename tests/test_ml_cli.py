@@ -55,6 +55,7 @@ def test_distill_value_and_symbolic_form():
     assert float(data["kl_float64"]) == 1000.0
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_estimators_table():
     out = invoke("estimators", "categorical(0.5, 0.3, 0.2)", "categorical(0.2, 0.3, 0.5)")
     assert out.exit_code == 0, out.output
@@ -102,6 +103,7 @@ def test_renyi_and_jeffreys():
     (["renyi", "normal", "normal", "--alpha", "0.5", "--check"], "every value"),
     (["jeffreys", "gausian", "normal"], "Did you mean"),
     (["estimators", "normal", "exponential"], "one family"),
+    (["estimators", "laplace", "laplace"], "E_P[r^2]"),
 ])
 def test_bad_input_is_a_message_with_exit_2(args, fragment):
     out = invoke(*args)
@@ -129,6 +131,7 @@ def test_every_help_example_runs(command):
         assert out.exit_code == 0, (line, out.output)
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_derive_ml_writes_only_the_identities_pages(tmp_path):
     out = invoke("derive", "--ml", "--out", str(tmp_path))
     assert out.exit_code == 0, out.output
@@ -140,3 +143,23 @@ def test_derive_ml_writes_only_the_identities_pages(tmp_path):
     (tmp_path / "ml" / "coding.md").write_text("changed")
     stale = invoke("derive", "--ml", "--check", "--out", str(tmp_path))
     assert stale.exit_code == 1 and "ml/coding.md" in stale.output
+
+
+def test_distill_logits_beyond_float64_are_said_so_not_nan():
+    """1e400 is an exact input (the 50-digit value is right) but no float64: the float line says so."""
+    out = invoke("distill", "--teacher", "1e400, 0", "--student", "1, 2")
+    assert out.exit_code == 0 and "not representable" in out.output and "nan" not in out.output, out.output
+    with mpmath.workdps(40):
+        assert mpmath.nstr(mpmath.log1p(mpmath.e), 15) in out.output      # p = (1, 0): KL = -log q1 = log(1 + e)
+    data = json.loads(invoke("distill", "--teacher", "1e400, 0", "--student", "1, 2", "--json").stdout)
+    assert data["kl_float64"] is None
+
+
+def test_coding_with_a_zero_in_q_is_infinite_not_an_error():
+    out = invoke("coding", "categorical(0.5, 0.25, 0.25)", "categorical(0.5, 0.5, 0)")
+    assert out.exit_code == 0 and "KL(P||Q) = oo bits" in out.output and "no codeword" in out.output, out.output
+
+
+def test_an_infinite_jeffreys_divergence_says_infinite_plainly():
+    out = invoke("jeffreys", "normal(0, 1)", "uniform(0, 1)")
+    assert out.exit_code == 0 and out.output.splitlines()[-1] == "infinite" and "False" not in out.output, out.output

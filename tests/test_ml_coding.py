@@ -4,6 +4,7 @@ References are computed here by hand (mpmath sums typed in, textbook Huffman exa
 """
 from __future__ import annotations
 
+import os
 import random
 from fractions import Fraction
 
@@ -121,8 +122,52 @@ def test_binomial_pair_and_a_certain_outcome():
     ("poisson(2)", "poisson(3)", "infinitely many outcomes"),
     ("bernoulli", "bernoulli(0.4)", "give every probability"),
     ("normal(0, 1)", "normal(0, 2)", "discrete"),
-    ("categorical(0.5, 0.5)", "categorical(1, 0)", "probability 0"),
 ])
 def test_refused_with_a_message(p, q, fragment):
     with pytest.raises(FamilyError, match=fragment):
         coding(p, q)
+
+
+def test_an_outcome_q_gives_no_code_to_makes_the_excess_infinite():
+    """q(3) = 0 where p(3) = 1/4: no codeword for 3, so every length on data from P and KL are oo, said plainly."""
+    c = coding("categorical(0.5, 0.25, 0.25)", "categorical(0.5, 0.5, 0)")
+    assert c.uncodable == (3,) and c.uncodable_mass == sp.Rational(1, 4)
+    assert c.kl_bits is sp.oo and c.cross_entropy is sp.oo and c.shannon_p is sp.oo and c.huffman_p is sp.oo
+    assert c.entropy_p == sp.Rational(3, 2)                      # H(P) stays finite: 1/2*1 + 2*(1/4*2)
+    assert [s.huffman for s in c.symbols] == ["0", "1", None] and c.symbols[2].ideal_q is sp.oo
+    assert c.kl_catalog.startswith("proven") and c.ok
+    assert c.to_json()["kl_bits"]["bits"] == "inf"
+    # the other way round nothing is missing: P = (1/2, 1/2, 0) coded for Q = (1/2, 1/4, 1/4) costs 1/2 bit
+    assert coding("categorical(0.5, 0.5, 0)", "categorical(0.5, 0.25, 0.25)").kl_bits == sp.Rational(1, 2)
+
+
+def test_a_tiny_probability_is_decided_exactly():
+    """q = 1e-300: Shannon length ceil(300 log2 10) = 997, and E_Q[L_Shannon] < H(Q) + 1 by only ~2e-300."""
+    c = coding("bernoulli(0.7)", "bernoulli(1e-300)")
+    assert [len(s.shannon) for s in c.symbols] == [1, 997] and c.ok
+    with mpmath.workdps(400):
+        q = mpmath.mpf(10) ** -300
+        h_q = -(q * mpmath.log(q, 2) + (1 - q) * mpmath.log(1 - q, 2))
+        gap = h_q + 1 - ((1 - q) * 1 + q * 997)
+        assert 0 < gap < mpmath.mpf(10) ** -299
+        assert abs(_mp(c.entropy_q) - h_q) < mpmath.mpf(10) ** -50
+
+
+@pytest.mark.slow
+def test_64_symbols():
+    """K = 64 (the largest categorical declared; SYMKL_SLOW_SIZE for fewer), with a zero in Q: lengths, Kraft and the KL against a direct sum."""
+    rng = random.Random(3)
+    k = min(max(int(os.environ.get("SYMKL_SLOW_SIZE", "64")), 8), 64)   # K = SYMKL_SLOW_SIZE, 8 to 64
+    p = [Fraction(rng.randint(1, 9)) for _ in range(k)]
+    q = [Fraction(rng.randint(1, 9)) for _ in range(k)]
+    p, q = [v / sum(p) for v in p], [v / sum(q) for v in q]
+    c = coding(f"categorical({', '.join(map(str, p))})", f"categorical({', '.join(map(str, q))})")
+    assert c.ok and len(c.symbols) == k
+    assert [len(s.shannon) for s in c.symbols] == [_ceil_log2_inverse(b) for b in q]
+    with mpmath.workdps(50):
+        direct = mpmath.fsum(mpmath.mpf(a.numerator) / a.denominator * mpmath.log(
+            (mpmath.mpf(a.numerator) * b.denominator) / (mpmath.mpf(a.denominator) * b.numerator), 2) for a, b in zip(p, q))
+        assert abs(_mp(c.kl_bits) - direct) < mpmath.mpf(10) ** -45
+    q_zero = [Fraction(0)] + [v / (1 - q[0]) for v in q[1:]]
+    c = coding(f"categorical({', '.join(map(str, p))})", f"categorical({', '.join(map(str, q_zero))})")
+    assert c.uncodable == (1,) and c.kl_bits is sp.oo and c.ok

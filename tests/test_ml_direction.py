@@ -80,6 +80,7 @@ def test_forward_kl_value_by_independent_quadrature(two_modes):
         assert abs(value - two_modes.forward_kl) < 1e-25
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_reverse_is_infinite_when_the_mixture_misses_part_of_the_line():
     d = direction("0.5*gamma(2, 1) + 0.5*normal(0, 1)")
     assert d.reverse is None and "infinite" in d.reverse_note
@@ -102,6 +103,7 @@ def test_bad_mixtures(text, message):
         mixture(text)
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_cli_direction_text_and_json():
     out = invoke("direction", TWO_MODES, "--json")
     data = json.loads(out.stdout)
@@ -120,6 +122,7 @@ def test_cli_direction_bad_input_is_exit_2(args, message):
     assert out.exit_code == 2 and message in out.output, out.output
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_cli_plot_writes_a_png(tmp_path):
     pytest.importorskip("matplotlib")
     target = tmp_path / "out.png"

@@ -117,3 +117,29 @@ def test_vectorized_and_invalid_inputs():
     assert np.isnan(kl_softmax([1.0, np.inf], [1.0, 2.0]))
     with pytest.raises(ValueError):
         derive(1)
+
+
+def masked_definition(teacher, student, temperature, dps: int = 60) -> mpmath.mpf:
+    """sum over the teacher's unmasked classes of p_i log(p_i/q_i), a -inf logit being a class of probability 0."""
+    with mpmath.workdps(dps):
+        t = mpmath.mpf(temperature)
+        ep = [mpmath.mpf(0) if z == -np.inf else mpmath.exp(mpmath.mpf(z) / t) for z in teacher]
+        eq = [mpmath.mpf(0) if z == -np.inf else mpmath.exp(mpmath.mpf(z) / t) for z in student]
+        p = [e / mpmath.fsum(ep) for e in ep]
+        q = [e / mpmath.fsum(eq) for e in eq]
+        return +mpmath.fsum(a * mpmath.log(a / b) for a, b in zip(p, q) if a > 0)
+
+
+def test_masked_classes_are_probability_zero():
+    """-inf logits mask classes (top-k distillation, vocabulary masks): a class the teacher masks still counts in
+    the student's normalizer; one the student masks where the teacher has mass makes KL infinite."""
+    inf = np.inf
+    cases = [([-inf, 1.0, 2.0], [0.0, 1.0, 3.0], 1.0), ([-inf, 1.0, 2.0], [-inf, 1.0, 3.0], 0.5),
+             ([-inf, 1e4, 2.0, -inf], [5e3, 1.0, 3.0, -inf], 0.1), ([3.0, -inf, -1.0], [-2.0, 40.0, 1.0], 2.0)]
+    for teacher, student, t in cases:
+        truth = masked_definition(teacher, student, t)
+        assert relative_error(float(kl_softmax(teacher, student, t)), truth) < TOLERANCE, (teacher, student)
+    assert kl_softmax([0.0, 1.0, 2.0], [-inf, 1.0, 3.0]) == inf
+    batch = kl_softmax([[-inf, 1.0, 2.0], [0.0, 1.0, 2.0]], [[0.0, 1.0, 3.0], [-inf, 1.0, 3.0]])
+    assert np.isfinite(batch[0]) and batch[1] == inf
+    assert np.isnan(kl_softmax([-inf, -inf], [0.0, 1.0]))                   # the teacher masks every class

@@ -125,6 +125,7 @@ def test_bad_values_for_beta_bernoulli():
         values_point(model("beta-bernoulli"), "n=1.5")
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_cli_elbo():
     out = invoke("elbo", "normal-normal")
     assert out.exit_code == 0 and "log p(x) = ELBO + KL: PROVEN" in out.output

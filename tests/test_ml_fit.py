@@ -84,6 +84,7 @@ def test_values_and_minimal_kl_against_independent_quadrature():
         assert abs(sp.N(f.minimum, 30) - reference) < mpmath.mpf(10) ** -25
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 def test_scipy_minimisation_of_quadrature_kl_finds_the_same_argmin():
     """Independent of symkl: minimise KL(gamma(2, 3) || normal(mu, sigma)) with scipy on a quadrature value."""
     from scipy.integrate import quad
@@ -130,3 +131,14 @@ def test_cli_fit_prints_the_argmin_in_p_parameters_and_at_values():
 def test_cli_fit_bad_input_is_exit_2(args, message):
     out = invoke("fit", *args)
     assert out.exit_code == 2 and message in out.output, out.output
+
+
+def test_a_diagonal_gaussian_fitted_to_a_correlated_one_keeps_the_marginal_variances():
+    """Forward KL, mean-field Gaussian Q: mu_q = mu_p, sigma_i^2 = Sigma_ii, and the minimal KL is the
+    textbook 1/2 log(prod Sigma_ii / det Sigma) (here -1/2 log(1 - rho^2) with rho^2 = 1/8)."""
+    f = fit("mvnormal([0, 1], [[1, 0.5], [0.5, 2]])", "diagnormal[2]")
+    values = {str(k): v for k, v in f.at_values.items()}
+    assert values == {"mu1_q": 0, "mu2_q": 1, "sigma1_q": 1, "sigma2_q": sp.sqrt(2)}
+    assert sp.simplify(f.minimum - sp.log(sp.Rational(1 * 2) / (1 * 2 - sp.Rational(1, 4))) / 2) == 0
+    out = invoke("fit", "mvnormal([0, 1], [[1, 0.5], [0.5, 2]])", "diagnormal[2]")
+    assert out.exit_code == 0 and "numeric check: none for a multivariate family" in out.output, out.output

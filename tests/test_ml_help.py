@@ -17,6 +17,7 @@ runner = CliRunner()
 COMMANDS = [["fit"], ["elbo"], ["fisher"], ["trust-region"], ["direction"]]
 
 
+@pytest.mark.slow   # over 8 s on the shared 2-core machine
 @pytest.mark.parametrize("command", COMMANDS, ids=[c[0] for c in COMMANDS])
 def test_examples_run_with_exit_0(command):
     found = examples(command)

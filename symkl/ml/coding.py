@@ -9,17 +9,20 @@ not under P, and `huffman_can_lose` shows a pair where it is longer.
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field
 
 import mpmath
 import sympy as sp
+from sympy.core.evalf import PrecisionExhausted
 
-from ..divergence import density_at, mass_points
+from ..divergence import masses
 from ..family import FamilyError
 from ..spec import Instance, instance
 from ..support import bounds
 
 DPS = 60
+SIGN_BITS = 40000
 LOG2 = sp.log(2)
 
 
@@ -32,8 +35,9 @@ class Symbol:
     q: sp.Expr
     ideal_q: sp.Expr
     ideal_p: sp.Expr | None
-    shannon: str
-    huffman: str
+    shannon: str | None
+    huffman: str | None
+    """None where q(x) = 0: a code built for Q has no codeword for x."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,14 @@ class Coding:
     shannon_q: sp.Expr
     huffman_p: sp.Expr
     huffman_q: sp.Expr
+    uncodable: tuple[int, ...] = ()
+    """Outcomes where P has mass and q(x) = 0: no code for Q codes them, so every excess is infinite."""
     bounds: tuple[Bound, ...] = field(default=())
+
+    @property
+    def uncodable_mass(self) -> sp.Expr:
+        """P(q(X) = 0): the share of P's data that codes built for Q cannot code."""
+        return sp.Add(*[s.p for s in self.symbols if s.x in self.uncodable])
 
     @property
     def ok(self) -> bool:
@@ -80,12 +91,15 @@ class Coding:
             ("shannon_p", self.shannon_p), ("huffman_p", self.huffman_p), ("entropy_q", self.entropy_q),
             ("shannon_q", self.shannon_q), ("huffman_q", self.huffman_q))}
         return {"p": self.p, "q": self.q, "symbols": rows, **exact, "kl_equals_catalog": self.kl_catalog,
+                "uncodable": list(self.uncodable), "uncodable_mass": str(self.uncodable_mass),
                 "bounds": [{"name": b.name, "statement": b.statement, "instance": b.shown(), "holds": b.holds}
                            for b in self.bounds], "ok": self.ok}
 
 
 def coding(p, q) -> Coding:
-    """Ideal, Shannon and Huffman codes built for Q, and what they cost on data from P (bits, exact).
+    """Ideal, Shannon and Huffman codes built for Q, and what they cost on data from P (bits, exact). Where P
+    has mass on an outcome with q(x) = 0 the codes have no codeword for it: its ideal length, every expected
+    length on data from P and KL(P||Q) are oo, and ``uncodable`` names the outcomes.
 
     .. math:: E_P[-\\log_2 q(X)] - H(P) = KL(P||Q) \\text{ bits}
 
@@ -95,25 +109,25 @@ def coding(p, q) -> Coding:
     """
     ip, iq = instance(p), instance(q)
     p_mass, q_mass = _pmf(ip, "P"), _pmf(iq, "Q")
-    missing = [x for x in p_mass if x not in q_mass]
-    if missing:
-        raise FamilyError(f"Q = {iq.label} gives probability 0 to x = {missing[0]}, where P = {ip.label} has mass: "
-                          f"KL(P||Q) = oo and no code built for Q can code x")
-    alphabet = sorted(q_mass)
-    shannon = {x: shannon_length(q_mass[x]) for x in alphabet}
-    huffman = huffman_lengths({x: q_mass[x] for x in alphabet})
+    uncodable = tuple(sorted(x for x in p_mass if x not in q_mass))
+    shannon = {x: shannon_length(w) for x, w in q_mass.items()}
+    huffman = huffman_lengths(dict(sorted(q_mass.items())))
     words_s, words_h = canonical_code(shannon), canonical_code(huffman)
-    rows = tuple(Symbol(x, p_mass.get(x, sp.S.Zero), q_mass[x], -sp.log(q_mass[x], 2),
-                        -sp.log(p_mass[x], 2) if x in p_mass else None, words_s[x], words_h[x]) for x in alphabet)
-    under_p = lambda f: sp.Add(*[w * f(x) for x, w in p_mass.items()])
+    rows = tuple(Symbol(x, p_mass.get(x, sp.S.Zero), q_mass.get(x, sp.S.Zero),
+                        -sp.log(q_mass[x], 2) if x in q_mass else sp.oo,
+                        -sp.log(p_mass[x], 2) if x in p_mass else None, words_s.get(x), words_h.get(x))
+                 for x in sorted(set(q_mass) | set(p_mass)))
+
+    def under_p(f):   # E_P[f(X)]; oo when P has mass where Q's codes have no codeword
+        return sp.oo if uncodable else sp.Add(*[w * f(x) for x, w in p_mass.items()])
     under_q = lambda f: sp.Add(*[w * f(x) for x, w in q_mass.items()])
-    h_p = under_p(lambda x: -sp.log(p_mass[x], 2))
+    h_p = sp.Add(*[-w * sp.log(w, 2) for w in p_mass.values()])   # finite whatever Q is
     h_q = under_q(lambda x: -sp.log(q_mass[x], 2))
     cross = under_p(lambda x: -sp.log(q_mass[x], 2))
     kl_bits = under_p(lambda x: sp.log(p_mass[x] / q_mass[x], 2))
     result = Coding(ip.label, iq.label, rows, h_p, h_q, cross, kl_bits, _against_catalog(kl_bits, ip, iq),
                     under_p(lambda x: shannon[x]), under_q(lambda x: shannon[x]),
-                    under_p(lambda x: huffman[x]), under_q(lambda x: huffman[x]))
+                    under_p(lambda x: huffman[x]), under_q(lambda x: huffman[x]), uncodable)
     return Coding(**{**result.__dict__, "bounds": _bounds(result, shannon, huffman)})
 
 
@@ -127,11 +141,11 @@ def _pmf(inst: Instance, role: str) -> dict[int, sp.Expr]:
         raise FamilyError(f"{role} = {inst.label}: give every probability, as in bernoulli(0.7) or "
                           f"categorical(0.5, 0.25, 0.25); a code is built for numbers")
     _lo, hi = bounds(fam.support(*inst.bound))
-    points = mass_points(fam, inst.bound) if hi.is_finite else None
-    if points is None:
+    found = masses(fam, inst.bound) if hi.is_finite else None
+    if found is None:
         raise FamilyError(f"{role} = {inst.label} has infinitely many outcomes: a Huffman code needs a finite "
                           f"alphabet (bernoulli, binomial, categorical)")
-    return {k: density_at(fam, k, inst.bound) for k in points}
+    return found
 
 
 def shannon_length(q: sp.Expr) -> int:
@@ -143,15 +157,86 @@ def shannon_length(q: sp.Expr) -> int:
 
 
 def _is_at_most(a: sp.Expr, b: sp.Expr) -> bool:
-    """a <= b for exact numbers, decided at high precision and exactly when they are equal to that precision."""
-    diff = sp.N(b - a, DPS)
-    if abs(diff) > sp.Float(10) ** (10 - DPS):
-        return bool(diff > 0)
-    return _is_zero(b - a) or bool(diff > 0)
+    """a <= b for exact numbers."""
+    return _sign(b - a) >= 0
 
 
 def _is_zero(expr: sp.Expr) -> bool:
-    return sp.simplify(sp.expand_log(sp.expand(expr), force=True)) == 0
+    return _sign(expr) == 0
+
+
+def _sign(expr: sp.Expr) -> int:
+    """-1, 0 or 1 for an exact real number. Zero is decided exactly (``_log_combination_is_zero``: every number
+    here is one); otherwise the value comes from sympy's evalf, which raises the working precision through
+    cancellation (the gap between E_Q[L_Shannon] and H(Q) + 1 is 2e-300 for q = 1e-300: a fixed 60 digits saw 0).
+    simplify is the last resort only, since simplifying logs of huge integers factors them (minutes)."""
+    exact = _log_combination_is_zero(expr)
+    if exact:
+        return 0
+    try:
+        v = sp.sympify(expr).evalf(30, strict=True, maxn=SIGN_BITS)
+    except PrecisionExhausted:
+        v = sp.S.Zero
+    if v != 0:
+        return 1 if v > 0 else -1
+    if exact is None and sp.simplify(sp.expand_log(sp.expand(expr), force=True)) == 0:
+        return 0
+    raise ArithmeticError(f"cannot decide the sign of {expr}: zero to {SIGN_BITS} bits, yet not exactly 0")
+
+
+def _log_combination_is_zero(expr: sp.Expr) -> bool | None:
+    """For c0 + sum c_i log(r_i) with rational c and positive rational r (every number here, in nats or bits): the
+    r_i written over a coprime base b_j (gcds only, no factoring) make log r_i = sum_j e_ij log b_j with the
+    log b_j linearly independent over the rationals, so the sum is 0 exactly when c0 = 0 (e^c0 is transcendental
+    for a rational c0 != 0) and sum_i c_i e_ij = 0 for every j. None for any other shape."""
+    parsed = _log_combination(expr) or _log_combination(expr * LOG2)   # in nats, or in bits
+    if parsed is None:
+        return None
+    constant, logs = parsed
+    if constant != 0:
+        return False
+    base = _coprime_base([n for _, r in logs for n in (r.p, r.q)])
+    return all(sum(c * (_valuation(r.p, b) - _valuation(r.q, b)) for c, r in logs) == 0 for b in base)
+
+
+def _log_combination(expr: sp.Expr) -> tuple[sp.Rational, list] | None:
+    """expr as c0 + sum c_i log(r_i) (rational c, positive rational r): (c0, [(c_i, r_i)]), else None."""
+    constant, logs = sp.S.Zero, []
+    for term in sp.Add.make_args(sp.expand(expr)):
+        coeff, rest = term.as_coeff_Mul()
+        if rest is sp.S.One and coeff.is_Rational:
+            constant += coeff
+        elif isinstance(rest, sp.log) and rest.args[0].is_Rational and rest.args[0] > 0 and coeff.is_Rational:
+            logs.append((coeff, rest.args[0]))
+        else:
+            return None
+    return constant, logs
+
+
+def _coprime_base(numbers: list[int]) -> list[int]:
+    """Pairwise coprime integers > 1 of which every number given is a product (factor refinement by gcds)."""
+    base: list[int] = []
+    todo = [n for n in numbers if n > 1]
+    while todo:
+        a = todo.pop()
+        for i, b in enumerate(base):
+            g = math.gcd(a, b)
+            if g > 1:
+                base.pop(i)
+                todo += [n for n in (g, a // g, b // g) if n > 1]
+                break
+        else:
+            base.append(a)
+    return base
+
+
+def _valuation(n: int, b: int) -> int:
+    """How many times b divides n."""
+    count = 0
+    while n % b == 0:
+        n //= b
+        count += 1
+    return count
 
 
 def huffman_lengths(weights: dict[int, sp.Expr]) -> dict[int, int]:
@@ -191,36 +276,46 @@ def kraft_sum(lengths: dict[int, int]) -> sp.Rational:
 
 
 def _bounds(c: Coding, shannon: dict, huffman: dict) -> tuple[Bound, ...]:
-    """The theorems about these codes, each checked exactly on this pair."""
-    hp_kl = c.entropy_p + c.kl_bits
+    """The theorems about these codes, each checked exactly on this pair (those about data from P only where
+    P's data can be coded; otherwise the statement that the excess is infinite)."""
     k_s, k_h = kraft_sum(shannon), kraft_sum(huffman)
+    kraft = (Bound("Kraft, Shannon code", "sum 2^-l(x) <= 1 (a prefix code with these lengths exists)",
+                   (k_s, "<=", sp.S.One), _is_at_most(k_s, sp.S.One)),
+             Bound("Kraft, Huffman code", "sum 2^-l(x) = 1 (Huffman's code is complete)",
+                   (k_h, "=", sp.S.One), k_h == 1))
+    under_q = Bound("Huffman is optimal under Q", "H(Q) <= E_Q[L_Huffman] <= E_Q[L_Shannon] < H(Q) + 1",
+                    (c.entropy_q, "<=", c.huffman_q, "<=", c.shannon_q, "<", c.entropy_q + 1),
+                    _is_at_most(c.entropy_q, c.huffman_q) and _is_at_most(c.huffman_q, c.shannon_q)
+                    and _strictly_less(c.shannon_q, c.entropy_q + 1))
+    if c.uncodable:
+        mass = c.uncodable_mass
+        return (*kraft, under_q,
+                Bound("no codeword where q(x) = 0", "P(q(X) = 0) > 0 makes E_P[L] = oo for every code built for Q, "
+                      "and KL(P||Q) = oo", (mass, ">", sp.S.Zero), bool(mass > 0) and c.kl_bits is sp.oo))
+    hp_kl = c.entropy_p + c.kl_bits
     return (
-        Bound("Kraft, Shannon code", "sum 2^-l(x) <= 1 (a prefix code with these lengths exists)",
-              (k_s, "<=", sp.S.One), _is_at_most(k_s, sp.S.One)),
-        Bound("Kraft, Huffman code", "sum 2^-l(x) = 1 (Huffman's code is complete)",
-              (k_h, "=", sp.S.One), k_h == 1),
+        *kraft,
         Bound("Shannon code for Q, data from P", "H(P) + KL(P||Q) <= E_P[L] < H(P) + KL(P||Q) + 1",
               (hp_kl, "<=", c.shannon_p, "<", hp_kl + 1),
               _is_at_most(hp_kl, c.shannon_p) and _strictly_less(c.shannon_p, hp_kl + 1)),
         Bound("any prefix code, data from P", "E_P[L_Huffman(Q)] >= H(P) (the excess is KL(P||2^-L) >= 0)",
               (c.huffman_p, ">=", c.entropy_p), _is_at_most(c.entropy_p, c.huffman_p)),
-        Bound("Huffman is optimal under Q", "H(Q) <= E_Q[L_Huffman] <= E_Q[L_Shannon] < H(Q) + 1",
-              (c.entropy_q, "<=", c.huffman_q, "<=", c.shannon_q, "<", c.entropy_q + 1),
-              _is_at_most(c.entropy_q, c.huffman_q) and _is_at_most(c.huffman_q, c.shannon_q)
-              and _strictly_less(c.shannon_q, c.entropy_q + 1)),
+        under_q,
         Bound("excess of the ideal code for Q", "E_P[-log2 q(X)] - H(P) = KL(P||Q) in bits",
               (c.cross_entropy - c.entropy_p, "=", c.kl_bits), _is_zero(c.cross_entropy - c.entropy_p - c.kl_bits)),
     )
 
 
 def _strictly_less(a: sp.Expr, b: sp.Expr) -> bool:
-    return _is_at_most(a, b) and not _is_zero(b - a)
+    return _sign(b - a) > 0
 
 
 def _against_catalog(kl_bits: sp.Expr, ip: Instance, iq: Instance) -> str:
     """The expected excess against `kl(P, Q, base=2)` derived by the catalog: proven equal, or digits agreeing."""
     from ..query import kl
     derived = kl(ip, iq, base="2").expr
+    if derived is not None and (derived.is_infinite or kl_bits.is_infinite):
+        return "proven (both are oo)" if derived == kl_bits else f"DIFFERS (the catalog gives {derived})"
     if _is_zero(derived - kl_bits):
         return "proven (the difference simplifies to 0)"
     a, b = sp.N(derived, DPS), sp.N(kl_bits, DPS)
@@ -243,5 +338,7 @@ def _mp(value: sp.Expr) -> mpmath.mpf:
 
 
 def _decimal(value: sp.Expr, digits: int) -> str:
+    if value.is_infinite:
+        return "inf"
     with mpmath.workdps(DPS):
         return mpmath.nstr(_mp(value), digits)

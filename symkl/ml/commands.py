@@ -84,11 +84,11 @@ def fisher_command(p: Annotated[str | None, typer.Argument(
       symkl fisher gamma
       symkl fisher "categorical(0.2, 0.3, 0.5)" --logits
     """
-    from .fisher import FAMILIES, fisher
+    from .fisher import catalog_table, fisher
     from .report import fisher_json, fisher_text
     if all_ == (p is not None):
         _fail("give a family, or --all", 2)
-    results = [_run(fisher, spec, lg) for spec, lg in FAMILIES] if all_ else [_run(fisher, p, logits)]
+    results = [_run(fisher, spec, lg) for spec, lg in catalog_table()] if all_ else [_run(fisher, p, logits)]
     if as_json:
         typer.echo(json.dumps([fisher_json(r) for r in results] if all_ else fisher_json(results[0]), indent=2))
     else:
@@ -106,6 +106,7 @@ def trust_region_command(p: SpecArg, logits: LogitsOpt = False,
     \b
     Examples:
       symkl trust-region "diagnormal(0, 0, 1, 2)"
+      symkl trust-region "categorical(0.2, 0.3, 0.5)" --logits --direction "1, 0, -1"
     """
     from .report import trust_json, trust_text
     from .trust import parse_direction, trust_region

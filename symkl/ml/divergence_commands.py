@@ -4,6 +4,7 @@ Exit codes as everywhere: 0 ok, 1 a check found a difference, 2 bad input, 3 out
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated
 
 import typer
@@ -65,15 +66,18 @@ def distill_command(
         _fail(f"--classes {classes} but {len(zt)} logits were given", 2)
     floats = [float(z) for z in zt], [float(z) for z in zs], float(t)
     fast = float(kl_softmax(*floats))
+    fast_shown = repr(fast) if math.isfinite(fast) else (
+        "not representable: a logit, T or a logit difference over T is beyond float64's range (1.8e308)")
     exact = kl_softmax_mpmath([_mpf(z) for z in zt], [_mpf(z) for z in zs], _mpf(t), 50)
     import mpmath
     if as_json:
-        typer.echo(json.dumps({"classes": len(zt), "temperature": str(t), "kl_float64": repr(fast),
+        typer.echo(json.dumps({"classes": len(zt), "temperature": str(t),
+                               "kl_float64": repr(fast) if math.isfinite(fast) else None,
                                "kl_50_digits": mpmath.nstr(exact, 50), "unit": "nats"}, indent=2))
         return
     typer.echo(f"KL(softmax(z_t/T) || softmax(z_s/T)), K = {len(zt)}, T = {t}  [nats]")
     typer.echo(f"= {mpmath.nstr(exact, 25)}  (the definition at 50 digits, from the exact inputs)")
-    typer.echo(f"= {fast!r}  (symkl.ml.distill.kl_softmax, float64)")
+    typer.echo(f"= {fast_shown}  (symkl.ml.distill.kl_softmax, float64)")
     if steps and 2 <= len(zt) <= 12:
         d = _run(derive, len(zt))
         typer.echo("\nDerivation:\n" + "\n".join(step_line(s) for s in d.steps) + "\n" + pretty(d.expr))

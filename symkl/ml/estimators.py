@@ -122,7 +122,11 @@ def _derive(fam: Family) -> Estimators:
     swap = {**dict(zip(P, Q)), **dict(zip(Q, P))}
     reverse = kl.xreplace(swap)                                       # KL(Q||P), the catalog's, renamed
     reverse_gradient = tuple(to_p(sp.diff(reverse.subs(score_of), t)) for t in parameters)
-    second = _second_moment(fam)
+    try:
+        second = _second_moment(fam)
+    except FamilyError as err:   # renyi's own message names D_alpha: say what the estimators need it for
+        raise FamilyError(f"{fam.label}: the estimators' variances need E_P[r^2] = E_P[(q/p)^2], which symkl takes "
+                          f"from an exponential-family form or a finite support ({err})") from None
     rows = []
     for name, k in DEFINITIONS.items():
         mean = _tidy(_expect_r(fam, k.subs(L, log_r), x, second), fam)

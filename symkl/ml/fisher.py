@@ -32,13 +32,35 @@ from ..result import substitute
 from ..spec import Instance, instance
 from .stationary import FAILED, PROVEN, hessian, number, tidy, vanishes
 
-FAMILIES = tuple((name, False) for name in ("normal", "lognormal", "exponential", "gamma", "beta", "uniform", "laplace",
-                                            "bernoulli", "binomial", "geometric", "poisson", "categorical[3]",
-                                            "dirichlet[3]", "diagnormal[2]", "mvnormal[2]")) + (("categorical[3]", True),)
-"""The catalog's families for the Fisher table (categorical also by logits)."""
+TABLE_PARAMS = 4
+"""A family declared per size enters the table at the largest size up to 3 with at most this many parameters."""
 NO_KL_ROUTE = "nothing to compare: no F from KL"
 H_STEPS = tuple(mpmath.mpf(10) ** -k for k in range(2, 9))
 ROUTE_SECONDS = 120.0
+
+
+def catalog_table() -> tuple[tuple[str, bool], ...]:
+    """(spec, by logits) for every family ``symkl.families`` declares, read at call time, so that a family
+    declared later joins the table (and ``symkl fisher --all``, and the tests) by itself: plain families by
+    name, families declared per size at ``table_size``, and those whose parameters are probabilities summing
+    to 1 also by logits."""
+    from ..families import INDEXED, names
+    specs = [name if name not in INDEXED else f"{name}[{table_size(INDEXED[name])}]" for name in names()]
+    return tuple((s, False) for s in specs) + tuple((s, True) for s in specs if has_logits(instance(s).family))
+
+
+def table_size(entry) -> int:
+    """The largest size up to 3 whose declaration has at most TABLE_PARAMS parameters (categorical[3],
+    diagnormal[2]), else the smallest size from 2 (mvnormal[2]): small enough for sympy, large enough that
+    coordinates interact."""
+    sizes = [k for k in entry.sizes if k >= 2]
+    small = [k for k in sizes if k <= 3 and len(entry(k).params) <= TABLE_PARAMS]
+    return max(small) if small else min(sizes)
+
+
+def has_logits(fam: Family) -> bool:
+    """A family whose parameters are probabilities summing to 1 (categorical) has the chart p = softmax(z)."""
+    return fam.discrete and bool(fam.identities(*fam.symbols()))
 
 
 @dataclass(frozen=True)
@@ -74,8 +96,13 @@ def chart(spec, logits: bool = False) -> Chart:
     own = fam.symbols()
     given = {s: v for s, v in zip(own, inst.bound) if v is not None and not isinstance(v, str)}
     if logits:
-        if fam.name != "categorical":
-            raise FamilyError(f"--logits is for categorical families, not {fam.label}")
+        if not has_logits(fam):
+            raise FamilyError(f"--logits is for families of probabilities summing to 1 (categorical), not "
+                              f"{fam.label}")
+        zeros = [s.name for s in own if s in given and given[s] == 0]
+        if zeros:
+            raise FamilyError(f"{inst.label}: {', '.join(zeros)} = 0 has no logit (log 0 = -oo); by logits every "
+                              f"probability must be > 0")
         z = sp.symbols(f"z1:{len(own) + 1}", real=True)
         at = {zi: sp.log(given[s]) for zi, s in zip(z, own) if s in given and given[s] > 0}
         # F depends on z only through p = softmax(z), so exp(z_i) may be read as p_i (they differ by a factor)

@@ -120,12 +120,12 @@ def elbo_page() -> str:
 
 
 def fisher_page() -> str:
-    from .fisher import FAMILIES, fisher
+    from .fisher import catalog_table, fisher
     from .trust import trust_region
     lines = _head("fisher") + ["| family | coordinates | A = B | A = C | B = C | remainder/h^3 as h -> 0 |",
                                "|---|---|---|---|---|---|"]
     details = []
-    for spec, logits in FAMILIES:
+    for spec, logits in catalog_table():
         f = fisher(spec, logits)
         a = list(f.agreement.values())
         r = f.remainder

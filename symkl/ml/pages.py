@@ -19,8 +19,6 @@ RENYI_POINTS = (("normal(0, 1)", "normal(1, 2)", "1/2"), ("normal(0, 1)", "norma
                 ("poisson(2)", "poisson(5)", "2"), ("bernoulli(0.7)", "bernoulli(0.4)", "1/2"),
                 ("geometric(0.6)", "geometric(0.3)", "2"), ("binomial(5, 0.3)", "binomial(5, 0.6)", "2"),
                 ("categorical(0.5, 0.3, 0.2)", "categorical(0.2, 0.3, 0.5)", "2"))
-RENYI_FAMILIES = ("normal", "lognormal", "exponential", "gamma", "beta", "bernoulli", "binomial", "geometric",
-                  "poisson", "categorical[3]")
 ESTIMATOR_POINTS = (("normal(0, 1)", "normal(1/2, 6/5)"), ("categorical(0.5, 0.3, 0.2)", "categorical(0.2, 0.3, 0.5)"))
 
 
@@ -157,15 +155,14 @@ def _estimators() -> str:
 
 
 def _renyi() -> str:
-    from ..spec import instance
-    from .renyi import check_renyi, derive, renyi
+    from .renyi import check_renyi, derive, renyi, supported
     lines = _head("ml/renyi.md", "For P and Q of one exponential family, D_alpha(P||Q) = (A(eta_alpha) - alpha "
                   "A(eta_p) - (1 - alpha) A(eta_q))/(alpha - 1), eta_alpha = alpha eta_p + (1 - alpha) eta_q, "
                   "from each family's declared natural parameters and log-partition A (`symkl renyi P Q --alpha "
                   "A`); finite where eta_alpha lies in the natural parameter space, itself derived from the "
                   "declaration. Categorical: the finite sum of the definition.")
-    for label in RENYI_FAMILIES:
-        d = derive(instance(label).family)
+    for fam in supported():
+        label, d = fam.label, derive(fam)
         lines += [f"## {label}", "", _math(d.expr), "", f"Finite when: ${sp.latex(d.condition)}$", "",
                   *[f"- {c}" for c in d.checks], ""] + _steps(d.steps) + [""]
     lines += ["## Checks against quadrature and summation", "", ("The closed form against (1/(alpha - 1)) log "

@@ -148,16 +148,27 @@ def derive(fam: Family) -> _Derived:
     return remembered("renyi", fam.fingerprint(), lambda: _derive(fam))
 
 
+def supported() -> list[Family]:
+    """The catalog's families D_alpha is derived for, read from ``symkl.families`` when called (a family declared
+    later joins by itself): univariate ones with an exponential-family form, and those on a small explicit
+    finite support (categorical[3], by the finite sum)."""
+    from .. import families
+    return [f for f in families() if f.dim is None and (f.exp_family is not None or _definition_sum(f) is not None)]
+
+
+def _refusal(fam: Family, why: str) -> FamilyError:
+    names = ", ".join(f.label for f in supported())
+    return FamilyError(f"{fam.label} {why}, so D_alpha has no closed-form route here (families with one: {names})")
+
+
 def _derive(fam: Family) -> _Derived:
     if fam.dim is not None:
-        raise FamilyError(f"the Rényi divergence is derived for univariate families and categorical, not {fam.label}")
+        raise _refusal(fam, "is multivariate (the log-partition route is derived for univariate families)")
     P, Q = fam.symbols("_p"), fam.symbols("_q")
     if fam.exp_family is None:
-        if fam.name != "categorical":
-            raise FamilyError(f"{fam.label} declares no exponential-family form, so D_alpha has no log-partition "
-                              f"route (families with one: normal, lognormal, exponential, gamma, beta, bernoulli, "
-                              f"binomial, geometric, poisson; and categorical by its finite sum)")
         numerator = _definition_sum(fam)
+        if numerator is None:
+            raise _refusal(fam, "declares no exponential-family form and has no small finite support")
         expr = numerator / (ALPHA - 1)
         steps = (Step("D_alpha = log(sum_i p_i^alpha q_i^(1 - alpha))/(alpha - 1)", expr,
                       "the definition, a finite sum"),)
@@ -327,6 +338,8 @@ def _finite_sum(fam: Family, p_values, q_values, alpha) -> sp.Expr:
         raise FamilyError(f"{fam.label}: these values lie on the boundary of the natural parameter space")
     total = sp.Add(*[density_at(fam, k, p_values) ** alpha * density_at(fam, k, q_values) ** (1 - alpha)
                      for k in range(int(lo), int(hi) + 1) if density_at(fam, k, p_values) != 0])
+    if total.has(sp.zoo) or total.is_infinite:   # q(x) = 0 where p(x) > 0 with alpha > 1: q^(1 - alpha) = oo
+        return sp.oo
     return sp.oo if total == 0 else sp.log(total) / (alpha - 1)
 
 

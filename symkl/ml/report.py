@@ -41,6 +41,9 @@ def fit_text(f) -> str:
     if f.at_values:
         shown = ", ".join(f"{k} = {v} = {_decimal(v)}" for k, v in f.at_values.items())
         lines += [f"at P = {f.p.label}: {shown}", f"minimal KL(P||Q) = {f.minimum} = {_decimal(f.minimum)} nats"]
+    if not f.checks and (f.p.family.dim is not None or f.q.family.dim is not None):
+        lines.append("numeric check: none for a multivariate family (the findroot check's quadrature is "
+                     "one-dimensional)")
     for c in f.checks:
         at = ", ".join(f"{k} = {v}" for k, v in c.point.items())
         found = ", ".join(f"{k} = {mpmath.nstr(v, 20)}" for k, v in c.numeric.items())

@@ -43,11 +43,15 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def coding_text(c) -> str:
     lines = [f"Coding X ~ P = {c.p} with codes built for Q = {c.q}  [bits]", ""]
-    rows = [[str(s.x), str(s.p), str(s.q), mpmath.nstr(value(s.ideal_q, 12), 8),
+    rows = [[str(s.x), str(s.p), str(s.q), "oo" if s.ideal_q.is_infinite else mpmath.nstr(value(s.ideal_q, 12), 8),
              "-" if s.ideal_p is None else mpmath.nstr(value(s.ideal_p, 12), 8),
-             f"{len(s.shannon)} {s.shannon or '(empty)'}", f"{len(s.huffman)} {s.huffman or '(empty)'}"]
-            for s in c.symbols]
+             codeword(s.shannon), codeword(s.huffman)] for s in c.symbols]
     lines += table(["x", "p(x)", "q(x)", "-log2 q(x)", "-log2 p(x)", "Shannon(Q)", "Huffman(Q)"], rows)
+    if c.uncodable:
+        lines += ["", (f"q(x) = 0 at x = {', '.join(map(str, c.uncodable))}, where P has mass "
+                       f"{number(c.uncodable_mass, 8)}: the codes built for Q have no codeword there, so data from P "
+                       f"cannot be coded with them. Every expected length on data from P, and the excess KL(P||Q), "
+                       f"is infinite.")]
     lines += ["", "expected length on data from P, bits per symbol:",
               f"  H(P)                       {number(c.entropy_p, bits=True)}",
               f"  ideal code for Q, H(P, Q)  {number(c.cross_entropy, bits=True)}",
@@ -59,9 +63,16 @@ def coding_text(c) -> str:
               "", "theorems, checked exactly on this pair:"]
     lines += [f"  {'ok  ' if b.holds else 'FAIL'}  {b.name}: {b.statement}\n        here: {b.shown()}"
               for b in c.bounds]
+    if c.uncodable:
+        return "\n".join(lines)
     lines.append(f"not a theorem: E_P[L_Huffman(Q)] <= E_P[L_Shannon(Q)] (Huffman's code is optimal under Q, not "
                  f"under P); here {number(c.huffman_p, 8)} against {number(c.shannon_p, 8)}")
     return "\n".join(lines)
+
+
+def codeword(word: str | None) -> str:
+    """'2 10' (length and bits), '0 (empty)' for the one outcome of a certain Q, 'none' where q(x) = 0."""
+    return "none" if word is None else f"{len(word)} {word or '(empty)'}"
 
 
 def divergence_text(d, steps: bool = False) -> str:
@@ -70,8 +81,8 @@ def divergence_text(d, steps: bool = False) -> str:
         lines += ["", "Derivation:"] + [step_line(s) for s in d.steps] + [""]
     lines.append(pretty(d.expr))
     if d.expr.is_infinite:
-        lines.append(f"infinite: the integral diverges (needs {d.condition})" if d.condition is not sp.true
-                     else "infinite")
+        lines.append(f"infinite: the integral diverges (needs {d.condition})"
+                     if d.condition not in (sp.true, sp.false) else "infinite")
     elif d.condition not in (sp.true, sp.false) and d.expr.free_symbols:
         lines.append(f"finite when: {d.condition}")
     if d.symbols:
