@@ -42,6 +42,7 @@ def reverse_kl(mu, sigma) -> mpmath.mpf:
                            [-mpmath.inf, -2, mu, 2, mpmath.inf])
 
 
+@pytest.mark.slow   # the two_modes fixture runs the reverse fit: 12 s here
 def test_forward_is_moment_matching(two_modes):
     mu_q, sigma_q = sp.Symbol("mu_q", real=True), sp.Symbol("sigma_q", positive=True)
     w, m, s = sp.Rational(1, 2), 2, sp.Rational(3, 5)
@@ -56,6 +57,7 @@ def test_forward_is_moment_matching(two_modes):
     assert sp.simplify(general[sigma_q]**2 - (w1 * s1**2 + w2 * s2**2 + w1 * w2 * (m1 - m2)**2)) == 0
 
 
+@pytest.mark.slow   # the two_modes fixture runs the reverse fit: 12 s here
 def test_reverse_seeks_a_mode_and_is_a_minimum(two_modes):
     mu, sigma = two_modes.reverse.values()
     assert abs(abs(mu) - 2) < 0.01 and abs(sigma - 0.6) < 0.01          # one mode, not both
@@ -68,6 +70,7 @@ def test_reverse_seeks_a_mode_and_is_a_minimum(two_modes):
     assert len(two_modes.starts) >= 3
 
 
+@pytest.mark.slow   # the two_modes fixture runs the reverse fit: 12 s here
 def test_forward_kl_value_by_independent_quadrature(two_modes):
     with mpmath.workdps(30):
         s, sd = mpmath.sqrt(109) / 5, mpmath.mpf(3) / 5
