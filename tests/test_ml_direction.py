@@ -9,6 +9,7 @@ import os
 import sys
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -41,6 +42,7 @@ def reverse_kl(mu, sigma) -> mpmath.mpf:
                            [-mpmath.inf, -2, mu, 2, mpmath.inf])
 
 
+@pytest.mark.slow   # the two_modes fixture runs the reverse fit: 12 s here
 def test_forward_is_moment_matching(two_modes):
     mu_q, sigma_q = sp.Symbol("mu_q", real=True), sp.Symbol("sigma_q", positive=True)
     w, m, s = sp.Rational(1, 2), 2, sp.Rational(3, 5)
@@ -55,6 +57,7 @@ def test_forward_is_moment_matching(two_modes):
     assert sp.simplify(general[sigma_q]**2 - (w1 * s1**2 + w2 * s2**2 + w1 * w2 * (m1 - m2)**2)) == 0
 
 
+@pytest.mark.slow   # the two_modes fixture runs the reverse fit: 12 s here
 def test_reverse_seeks_a_mode_and_is_a_minimum(two_modes):
     mu, sigma = two_modes.reverse.values()
     assert abs(abs(mu) - 2) < 0.01 and abs(sigma - 0.6) < 0.01          # one mode, not both
@@ -67,6 +70,7 @@ def test_reverse_seeks_a_mode_and_is_a_minimum(two_modes):
     assert len(two_modes.starts) >= 3
 
 
+@pytest.mark.slow   # the two_modes fixture runs the reverse fit: 12 s here
 def test_forward_kl_value_by_independent_quadrature(two_modes):
     with mpmath.workdps(30):
         s, sd = mpmath.sqrt(109) / 5, mpmath.mpf(3) / 5
@@ -136,6 +140,11 @@ def test_cli_plot_to_a_folder_is_exit_2(tmp_path):
     assert out.exit_code == 2 and "it is a folder" in out.output
 
 
+def test_cli_plot_to_a_file_that_is_not_png_is_exit_2(tmp_path):
+    out = invoke("direction", TWO_MODES, "--plot", str(tmp_path / "out.txt"))
+    assert out.exit_code == 2 and "ending in .png" in out.output, out.output
+
+
 def test_cli_plot_without_matplotlib_names_the_extra(monkeypatch, tmp_path):
     real_import = builtins.__import__
 
@@ -147,3 +156,15 @@ def test_cli_plot_without_matplotlib_names_the_extra(monkeypatch, tmp_path):
     out = invoke("direction", TWO_MODES, "--plot", str(tmp_path / "out.png"))
     assert out.exit_code == 2 and 'pip install "symkl[plot]"' in out.output
     assert not (tmp_path / "out.png").exists()
+
+
+@pytest.mark.slow
+def test_reverse_from_a_wide_start_far_from_a_small_far_mode():
+    """0.999 N(0, 1) + 0.001 N(1000, 0.01): from the forward fit N(1, 31.6) the mixture's density underflows
+    in float64 where Q still has mass; the log-density must not (it read KL = inf there and BFGS never moved).
+    KL(N(0, 1)||P) = -log 0.999 up to the far mode's negligible density."""
+    d = direction("0.999*normal(0, 1) + 0.001*normal(1000, 0.01)")
+    assert all(np.isfinite(kl) for _, _, kl in d.starts), d.starts
+    (_, reached, _), = [t for t in d.starts if t[0][1] > 10]              # the start at the forward fit
+    assert abs(reached[0]) < 1e-6 and abs(reached[1] - 1) < 1e-6
+    assert abs(d.reverse_kl + mpmath.log(mpmath.mpf("0.999"))) < 1e-15

@@ -150,6 +150,8 @@ def test_cli_fisher_and_trust_region():
     (("trust-region", "diagnormal(0, 0, 1, 2)", "--direction", "1, x, 2, 3"), "--direction"),
     (("trust-region", "uniform"), "no Fisher quadratic form"),
     (("trust-region", "categorical(0.2, 0.8, 0)", "--logits"), "p3 = 0 has no logit"),
+    (("fisher", "categorical(0.2, 0.8, 0)"), "p3 = 0 is on the boundary"),
+    (("fisher", "bernoulli(1)"), "p = 1 is on the boundary"),
 ])
 def test_cli_bad_input_is_exit_2(args, message):
     out = invoke(*args)

@@ -163,6 +163,8 @@ def _writable(path: str) -> None:
     """Refuse, before any work, a plot path that is a folder or whose folder is missing or not writable."""
     target = Path(path)
     folder = target.parent
+    if target.suffix.lower() != ".png" and not target.is_dir():
+        _fail(f"cannot write the plot to {path}: the plot is a PNG, so give a path ending in .png", 2)
     problem = "it is a folder" if target.is_dir() else f"the folder {folder} does not exist" \
         if not folder.is_dir() else "it is not writable" if not os.access(folder, os.W_OK) or \
         target.exists() and not os.access(target, os.W_OK) else None

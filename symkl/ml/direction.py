@@ -146,7 +146,7 @@ def _reverse(comps, log_mix, x, forward: dict, starts: int):
     standard deviation and from the forward fit; the best minimum's KL again by mpmath quadrature."""
     from scipy.optimize import minimize
     mu_q, sigma_q = NORMAL.symbols("_q")
-    log_p = sp.lambdify(x, log_mix, "scipy")
+    log_p = _float_log_mixture(comps, x)
     entropy = cache.derivation("entropy", NORMAL).expr  # H(Q), derived: it depends on sigma only
     neg_entropy = sp.lambdify(NORMAL.symbols()[1], -entropy, "numpy")
     means = [number(_moment(i, x, 1)) for _, i in comps]
@@ -159,11 +159,21 @@ def _reverse(comps, log_mix, x, forward: dict, starts: int):
         res = minimize(_objective, [mu0, np.log(sigma0)], args=(log_p, neg_entropy, points), jac=True,
                        method="BFGS", options={"gtol": 1e-10})
         tried.append(((mu0, sigma0), (float(res.x[0]), float(np.exp(res.x[1]))), float(res.fun)))
-    _, best, _ = min(tried, key=lambda t: t[2])
+    lowest = min(t[2] for t in tried)   # ties (a symmetric mixture's two modes): the first start, not float noise
+    _, best, _ = next(t for t in tried if t[2] <= lowest + 1e-9 * max(1.0, abs(lowest)))
     q = tuple(sp.Float(v, 17) for v in best)
     with mpmath.workdps(DPS):
         value = expectation_value(NORMAL, q, NORMAL.log_density(x, *q) - log_mix, x, DPS)
     return dict(zip((mu_q, sigma_q), best)), value, tuple(tried)
+
+
+def _float_log_mixture(comps, x):
+    """log p(x) in float64 as the log-sum-exp of log w_i + log p_i(x): the log of the summed densities underflows
+    to -inf some 40 standard deviations out (a start at the forward fit of 0.999 N(0, 1) + 0.001 N(1000, 0.01)
+    read KL(Q||P) = inf there), where the reverse KL still weighs it."""
+    from scipy.special import logsumexp
+    parts = [sp.lambdify(x, sp.log(w) + i.family.log_density(x, *i.bound), "scipy") for w, i in comps]
+    return lambda v: logsumexp(np.broadcast_arrays(*[f(v) for f in parts]), axis=0)
 
 
 def _moment(inst: Instance, x, k: int):

@@ -110,6 +110,11 @@ def chart(spec, logits: bool = False) -> Chart:
                                                                      for zi in t),
                      fam.identities(*own), {sp.exp(zi): s for zi, s in zip(z, own)},
                      at if len(at) == len(z) else {})
+    edges = [f"{s.name} = {given[s]}" for s, p in zip(own, fam.params)
+             if p.domain == "unit" and s in given and given[s] in (0, 1)]
+    if edges:
+        raise FamilyError(f"{inst.label}: {', '.join(edges)} is on the boundary of the parameter space, where the "
+                          f"Fisher information is infinite (it has 1/p or 1/(1 - p)); give probabilities in (0, 1)")
     fixed = [s for s, p in zip(own, fam.params) if p.domain == "posint"]
     free = [s for s in own if s not in fixed]
     identities = fam.identities(*own)
