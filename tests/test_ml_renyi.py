@@ -143,13 +143,28 @@ def test_jeffreys_of_a_mixed_pair_is_symmetric():
     assert jeffreys("normal", "exponential").expr == sp.oo
 
 
-def test_every_univariate_exponential_family_of_the_catalog_is_covered():
-    """Read from the catalog when the test runs: a family declared later with an exponential-family form is in."""
+def test_every_exponential_family_of_the_catalog_is_covered():
+    """Read from the catalog when the test runs: a family declared later with an exponential-family form is in,
+    multivariate ones (dirichlet) too."""
     from symkl import families
     from symkl.ml.renyi import supported
     covered = {f.label for f in supported()}
-    assert {f.label for f in families() if f.dim is None and f.exp_family is not None} <= covered
-    assert "categorical[3]" in covered and "laplace" not in covered
+    assert {f.label for f in families() if f.exp_family is not None and not isinstance(f.dim, sp.Symbol)} <= covered
+    assert {"categorical[3]", "dirichlet[3]"} <= covered and "laplace" not in covered
+
+
+def test_dirichlet_against_the_multivariate_beta_formula():
+    """D_alpha(Dir(a)||Dir(b)) = (log B(alpha a + (1 - alpha) b) - alpha log B(a) - (1 - alpha) log B(b))/(alpha - 1),
+    log B(v) = sum log Gamma(v_i) - log Gamma(sum v_i), typed here."""
+    def log_b(v):
+        return sum(mpmath.loggamma(x) for x in v) - mpmath.loggamma(sum(v))
+    with mpmath.workdps(50):
+        a, b = [mpmath.mpf(1), 2, 3], [mpmath.mpf(2), 2, mpmath.mpf(1) / 2]
+        for alpha in (mpmath.mpf(1) / 2, mpmath.mpf(3) / 2):
+            mix = [alpha * x + (1 - alpha) * y for x, y in zip(a, b)]
+            textbook = (log_b(mix) - alpha * log_b(a) - (1 - alpha) * log_b(b)) / (alpha - 1)
+            got = renyi("dirichlet(1, 2, 3)", "dirichlet(2, 2, 1/2)", str(sp.nsimplify(float(alpha)))).value(50)
+            assert abs(got - textbook) < mpmath.mpf(10) ** -45 * abs(textbook)
 
 
 def _catalog_families():

@@ -153,7 +153,8 @@ def supported() -> list[Family]:
     later joins by itself): univariate ones with an exponential-family form, and those on a small explicit
     finite support (categorical[3], by the finite sum)."""
     from .. import families
-    return [f for f in families() if f.dim is None and (f.exp_family is not None or _definition_sum(f) is not None)]
+    return [f for f in families() if not isinstance(f.dim, sp.Symbol)
+            and (f.exp_family is not None or f.dim is None and _definition_sum(f) is not None)]
 
 
 def _refusal(fam: Family, why: str) -> FamilyError:
@@ -162,8 +163,8 @@ def _refusal(fam: Family, why: str) -> FamilyError:
 
 
 def _derive(fam: Family) -> _Derived:
-    if fam.dim is not None:
-        raise _refusal(fam, "is multivariate (the log-partition route is derived for univariate families)")
+    if fam.dim is not None and fam.exp_family is None:
+        raise _refusal(fam, "is multivariate with no exponential-family form declared")
     P, Q = fam.symbols("_p"), fam.symbols("_q")
     if fam.exp_family is None:
         numerator = _definition_sum(fam)
