@@ -6,14 +6,15 @@ exponential-family route (moments of sufficient statistics from the log-partitio
 X = g(Y) (E[h(g(Y))] under the base family); integration over the standardized density for |m(X) - c| (kinks
 split, mirror-image cases folded into Abs); integration over the support within a time budget; for a discrete
 family, summation, kept as an exact unevaluated series when it has no closed form (it cancels between the two
-sides of a proof). The generating functions are used inside their domains only: the catalog's terms need
-nonnegative moments and t near 0. A vector X has its own rules (``vector``): independent coordinates, the joint
+sides of a proof). A generating function is used inside its declared domain (``mgf_domain``,
+``mellin_domain``); outside it the term's expectation is oo, and where that depends on the parameters a
+Piecewise((value, condition), (oo, True)) that ``expect`` gathers into one finiteness condition. A vector X has its own rules (``vector``): independent coordinates, the joint
 moment generating function, and for a symbolic dimension the quadratic-form identity.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import sympy as sp
 
@@ -175,7 +176,7 @@ def expect_term(fam: Family, params: tuple, h: sp.Expr, x: sp.Symbol) -> tuple[s
     return value.subs({v: k for k, v in canonical.items()}), how
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stand_in(xi: sp.Symbol) -> sp.Dummy:
     """The same dummy for the same variable every time, so that _expect_canonical's cache can hit (a fresh
     dummy per call made every key new: KL and cross-entropy of one pair each tried the same failing integral)."""

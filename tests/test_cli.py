@@ -340,9 +340,12 @@ def test_catalog_exits_0(catalog_output):
 
 
 @pytest.mark.parametrize("name, row", [
-    # columns: normal lognormal exponential gamma beta uniform laplace
-    ("normal", ["=", "oo", "oo", "oo", "oo", "oo", "="]),
-    ("laplace", ["=", "oo", "oo", "oo", "oo", "oo", "="]),
+    # columns: normal lognormal halfnormal exponential gamma chi2 chi inversegamma beta uniform laplace
+    # halfcauchy pareto weibull rayleigh maxwell inversegaussian levy
+    ("normal", ["=", "oo", "oo", "oo", "oo", "oo", "oo", "oo", "oo", "oo", "=", "oo", "oo", "oo", "oo", "oo", "oo",
+                "oo"]),
+    ("laplace", ["=", "oo", "oo", "oo", "oo", "oo", "oo", "oo", "oo", "oo", "=", "oo", "oo", "oo", "oo", "oo", "oo",
+                 "oo"]),
     # columns: bernoulli binomial geometric poisson categorical[3]
     ("poisson", ["oo", "oo", "=", "=", "oo"]),
     ("geometric", ["oo", "oo", "=", "=", "oo"]),
@@ -356,11 +359,11 @@ def test_catalog_rows(catalog_output, name, row):
 
 
 def test_catalog_counts(catalog_output):
-    # 7*7 + 5*5 + 1 + 2*2 + 1 ordered pairs for kl and cross_entropy (continuous, discrete, dirichlet[3],
-    # diagnormal[2] with mvnormal[2], mvnormal[d]), 7 + 5 + 1 + 2 + 1 entropies
+    # 18*18 + 5*5 + 1 + 2*2 + 1 ordered pairs for kl and cross_entropy (continuous, discrete, dirichlet[3],
+    # diagnormal[2] with mvnormal[2], mvnormal[d]), 18 + 5 + 1 + 2 + 1 entropies
     counts = {}
     for line in catalog_output.stdout.splitlines():
         m = re.match(r"(kl|cross_entropy|entropy): (.*)", line)
         if m:
             counts[m.group(1)] = sum(int(n) for n in re.findall(r"(\d+) [a-z-]+", m.group(2)))
-    assert counts == {"kl": 80, "cross_entropy": 80, "entropy": 16}
+    assert counts == {"kl": 355, "cross_entropy": 355, "entropy": 27}
