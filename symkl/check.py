@@ -14,7 +14,7 @@ import mpmath
 import sympy as sp
 
 from .family import sample_value
-from .quadrature import integrate_definition
+from .quadrature import integrate_definition, tail_diverges
 from .spec import Instance, instance
 
 DPS = 50
@@ -103,6 +103,9 @@ def _check_point(result, quantity, pp: Instance, qq: Instance | None) -> dict:
     closed = result.value(DPS)
     q_args = (qq.family, qq.bound) if quantity != "entropy" else (None, ())
     numeric = integrate_definition(quantity, pp.family, pp.bound, *q_args, dps=DPS)
+    if mpmath.isinf(closed) and not (numeric is not None and mpmath.isinf(numeric)) and \
+            tail_diverges(quantity, pp.family, pp.bound, *q_args):
+        numeric = mpmath.inf  # the integral diverges where quadrature returns a finite sum of its pieces
     if numeric is None:
         return {**where, "status": "inconclusive", "closed": mpmath.nstr(closed, 20)}
     if mpmath.isinf(closed) or mpmath.isinf(numeric):

@@ -7,6 +7,8 @@ Sums run term by term until a geometric bound on the tail is below the target pr
 """
 from __future__ import annotations
 
+import itertools
+
 import mpmath
 import sympy as sp
 
@@ -38,6 +40,24 @@ def integrate_definition(quantity: str, fp, p_values: tuple, fq, q_values: tuple
     with mpmath.workdps(dps + 20):
         agree = abs(first - second) <= mpmath.mpf(10) ** (5 - dps) * max(1, abs(first))
     return first if agree else None
+
+
+def tail_diverges(quantity: str, fp, p_values: tuple, fq, q_values: tuple) -> bool:
+    """Whether the defining integral diverges to +oo at an end of P's support, which quadrature cannot see:
+    d * p(x) * integrand(x) (d the distance to a finite end, or |x| towards an infinite one) stays positive and
+    does not shrink at d = 1e-10, 1e-20, 1e-40, 1e-80 (or |x| = 1e10 ... 1e80): the integral then grows at least
+    like log(d), as under a heavy tail (pareto with shape <= 2 against a normal) or a pole (E[1/X] under a
+    gamma with shape <= 1). A convergent integral has d * p * integrand -> 0, and shrinking is seen."""
+    x = sp.Symbol("x", real=True)
+    log_p, integrand = _integrands(quantity, fp, p_values, fq, q_values, x)
+    with mpmath.workdps(30):
+        g = _weighted(x, log_p, integrand, 30)
+        for end, side in zip(bounds(fp.support(*p_values)), (1, -1)):
+            e, steps = _mp(end), [mpmath.mpf(10) ** -k for k in (10, 20, 40, 80)]
+            sizes = [d * g(e + side * d) if end.is_finite else g(-side / d) / d for d in steps]
+            if all(v > 0 for v in sizes) and all(b >= a * (1 - 1e-6) for a, b in itertools.pairwise(sizes)):
+                return True
+    return False
 
 
 def _integrands(quantity, fp, p_values, fq, q_values, x):

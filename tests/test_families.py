@@ -110,7 +110,8 @@ def test_transform_holds_up_to_its_declared_domain(fam, kind):
         declared = sp.N(getattr(fam, kind)(t, *values(fam)), 30)
         f = (lambda s, t=t: mpmath.exp(mpmath.mpf(sp.Float(t, 40)) * s)) if kind == "mgf" else \
             (lambda s, t=t: mpmath.power(s, mpmath.mpf(sp.Float(t, 40))))
-        assert abs(log_scale_expectation(fam, f) - declared) < 1e-18 * max(1, abs(declared)), (fam.label, kind, t)
+        integral = log_scale_expectation if fam.support(*values(fam)).inf.is_finite else expectation
+        assert abs(integral(fam, f) - declared) < 1e-18 * max(1, abs(declared)), (fam.label, kind, t)
 
 
 def log_scale_expectation(fam, f):
@@ -120,8 +121,11 @@ def log_scale_expectation(fam, f):
     x = sp.Symbol("x", real=True)
     density = sp.lambdify(x, sp.exp(fam.log_density(x, *values(fam))), "mpmath")
     with mpmath.workdps(30):
-        low = mpmath.mpf(sp.Float(fam.support(*values(fam)).inf, 40))
-        cuts = [mpmath.mpf(k) for k in (-400, -200, -100, -50, -25, -12, -6, -3, 0, 3, 6, 12, 25, 50, 100, 200, 400)]
+        support = fam.support(*values(fam))
+        low = mpmath.mpf(sp.Float(support.inf, 40))
+        top = mpmath.log(mpmath.mpf(sp.Float(support.sup - support.inf, 40))) if support.sup.is_finite else 400
+        cuts = [mpmath.mpf(k) for k in (-400, -200, -100, -50, -25, -12, -6, -3, 0, 3, 6, 12, 25, 50, 100, 200)
+                if k < top] + [top]
         return mpmath.quad(lambda u: density(low + mpmath.exp(u)) * f(low + mpmath.exp(u)) * mpmath.exp(u), cuts)
 
 
