@@ -377,7 +377,7 @@ def _mean_is_finite(fam, params, m, x) -> sp.Boolean:
     """Where E|m(X) - c| is finite: where E[m(X)] is (a heavy tail makes both oo, while the integral of the
     standard density, taken without conditions, would give a finite formula); true when E[m(X)] is not found."""
     try:
-        mean = expect_term(fam, params, m, x)[0]
+        mean = expect(fam, params, m, x)[0]  # m may carry a coefficient (pareto's scale*exp(y)): linearity first
     except NoClosedForm:
         return sp.true
     return sp.false if mean is sp.nan else finite_branch(mean)[1]

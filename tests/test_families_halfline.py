@@ -186,6 +186,7 @@ CONDITIONAL = [  # (P, Q, the condition as printed, a point where finite, a poin
     ("pareto", "pareto", "scale_p >= scale_q", ("pareto(2, 1)", "pareto(1, 3)"), ("pareto(1, 1)", "pareto(2, 3)")),
     ("uniform", "pareto", "low_p >= scale_q", ("uniform(2, 3)", "pareto(1, 1)"), ("uniform(0, 3)", "pareto(1, 1)")),
     ("pareto", "weibull", "shape_p > shape_q", ("pareto(1, 3)", "weibull(2, 1)"), ("pareto(1, 2)", "weibull(2, 1)")),
+    ("pareto", "laplace", "shape_p > 1", ("pareto(1, 2)", "laplace(3, 1)"), ("pareto(1, 1)", "laplace(3, 1)")),
     ("halfcauchy", "weibull", "shape_q < 1", ("halfcauchy(1)", "weibull(1/2, 1)"), ("halfcauchy(1)", "weibull(1, 1)")),
     ("inversegamma", "gamma", "shape_p > 1", ("inversegamma(3/2, 1)", "gamma(2, 1)"),
      ("inversegamma(1, 1)", "gamma(2, 1)")),
