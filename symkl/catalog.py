@@ -34,12 +34,25 @@ def _derive(job):
     return job, d.status
 
 
+def _derive_pair(pair_jobs):
+    return [_derive(job) for job in pair_jobs]
+
+
+def _by_pair(all_jobs) -> list[list]:
+    """The jobs grouped by (P, Q), in order: one process derives a pair's KL and cross-entropy, so the second
+    reuses the first's expectations (a failing integral is tried once, not once per quantity)."""
+    groups: dict = {}
+    for job in all_jobs:
+        groups.setdefault(job[1:], []).append(job)
+    return list(groups.values())
+
+
 def derive_all(workers: int = 2) -> dict:
     """Derive every job (parallel over processes; each stores its results in the on-disk cache)."""
     if workers <= 1:
         return dict(map(_derive, jobs()))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return dict(pool.map(_derive, jobs(), chunksize=1))
+        return dict(job for group in pool.map(_derive_pair, _by_pair(jobs()), chunksize=1) for job in group)
 
 
 def summary(as_json: bool = False, workers: int = 2) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .expectation import NoClosedForm, Step, expect
+from .expectation import NoClosedForm, Step, expect, finite_branch, infinities, simplest
 from .family import Family, FamilyError
 from .simplify import readable
 from .support import bounds, containment
@@ -81,17 +81,44 @@ def _finish(quantity, fp, fq, integrand, p_params, x, condition, reason, steps) 
     """Take E_P of the integrand, make it readable, and wrap it in the finiteness condition."""
     q_label = fq.label if fq else None
     try:
-        value, term_steps = expect(fp, p_params, integrand, x)
+        value, term_steps = expect(fp, p_params, integrand, x, bounded_below=quantity != "entropy")
     except NoClosedForm as err:
         steps.append(Step("no closed form", None, str(err)))
         return Derivation(quantity, fp.label, q_label, None, condition, reason, "no-closed-form", tuple(steps))
     steps += term_steps
+    if infinities(value) - {sp.oo}:
+        steps.append(Step("no closed form", None, f"E_P of the terms diverges to -oo: {value}"))
+        return Derivation(quantity, fp.label, q_label, None, condition, reason, "no-closed-form", tuple(steps))
+    value, finite_when = finite_branch(value)
+    if finite_when is not sp.true:
+        condition = simplest(sp.And(condition, finite_when))
+        reason = "; ".join(filter(None, [reason, _divergence_reason(quantity, fp, term_steps, condition)]))
+    if condition is sp.false:
+        return Derivation(quantity, fp.label, q_label, sp.oo, sp.false, reason, "infinite", tuple(steps))
     value = readable_matrix(value) if isinstance(x, sp.MatrixSymbol) else readable(value, fp.identities(*p_params))
     steps.append(Step(TITLES[quantity], value, "sum of the terms' expectations, simplified"))
     if condition is sp.true:
         return Derivation(quantity, fp.label, q_label, value, condition, reason, "closed", tuple(steps))
     expr = sp.Piecewise(*_branches(value, condition), (sp.oo, True))
     return Derivation(quantity, fp.label, q_label, expr, condition, reason, "conditional", tuple(steps))
+
+
+def _divergence_reason(quantity, fp, term_steps, condition) -> str:
+    """A sentence naming the expectations that diverge under P (always, or outside a condition)."""
+    parts = []
+    for step in term_steps:
+        when = finite_branch(step.expr)[1] if step.expr is not None else sp.true
+        if when is sp.false:
+            parts.append(f"{step.title} = oo under P = {fp.label}")
+        elif when is not sp.true:
+            parts.append(f"{step.title} under P = {fp.label} is finite only when {_shown(when)}")
+    verdict = f"{TITLES[quantity]} = oo" if condition is sp.false else \
+        f"{TITLES[quantity]} is finite only when {_shown(condition)}, oo otherwise"
+    return f"{verdict}: {'; '.join(parts)}"
+
+
+def _shown(condition: sp.Boolean) -> str:
+    return " and ".join(sorted(str(c) for c in sp.And.make_args(condition)))
 
 
 def _space(fam: Family) -> str:

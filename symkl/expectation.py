@@ -6,20 +6,21 @@ exponential-family route (moments of sufficient statistics from the log-partitio
 X = g(Y) (E[h(g(Y))] under the base family); integration over the standardized density for |m(X) - c| (kinks
 split, mirror-image cases folded into Abs); integration over the support within a time budget; for a discrete
 family, summation, kept as an exact unevaluated series when it has no closed form (it cancels between the two
-sides of a proof). The generating functions are used inside their domains only: the catalog's terms need
-nonnegative moments and t near 0. A vector X has its own rules (``vector``): independent coordinates, the joint
+sides of a proof). A generating function is used inside its declared domain (``mgf_domain``,
+``mellin_domain``); outside it the term's expectation is oo, and where that depends on the parameters a
+Piecewise((value, condition), (oo, True)) that ``expect`` gathers into one finiteness condition. A vector X has its own rules (``vector``): independent coordinates, the joint
 moment generating function, and for a symbolic dimension the quadratic-form identity.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import sympy as sp
 
 from .budget import attempt
 from .family import Family
-from .support import bounds
+from .support import bounds, describe
 from .vector import by_components, by_joint_mgf, coordinates, expect_matrix
 
 INTEGRATION_SECONDS = 4.0
@@ -48,8 +49,12 @@ def split_terms(f: sp.Expr, x: sp.Symbol) -> dict[sp.Expr, sp.Expr]:
     return {h: c for h, c in terms.items() if c != 0}
 
 
-def expect(fam: Family, params: tuple, f: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, list[Step]]:
-    """E[f(X)] for X ~ fam(params): the value and the steps that derived it; NoClosedForm when no rule applies."""
+def expect(fam: Family, params: tuple, f: sp.Expr, x: sp.Symbol,
+           bounded_below: bool = False) -> tuple[sp.Expr, list[Step]]:
+    """E[f(X)] for X ~ fam(params): the value and the steps that derived it; NoClosedForm when no rule applies.
+
+    ``bounded_below``: E_P[max(-f, 0)] is known to be finite (f = log(p/q): KL >= 0), so a term that no rule
+    finds does not stop the answer oo when divergent terms outgrow it (``_dominated``)."""
     if isinstance(x, sp.MatrixSymbol):
         return expect_matrix(fam, params, f, x)
     support = fam.support(*params)
@@ -58,21 +63,109 @@ def expect(fam: Family, params: tuple, f: sp.Expr, x: sp.Symbol) -> tuple[sp.Exp
         pmf = [fam.density(k, *params) for k in points]
         value = sp.Add(*[w * f.subs(x, k) for w, k in zip(pmf, points)])
         return value, [Step(f"E[{f}]", value, f"sum over the {len(points)} support points")]
-    total, steps = sp.S.Zero, []
+    total, steps, divergent, unresolved = sp.S.Zero, [], [], []
     for h, coeff in split_terms(f, x).items():
         if h == 1:
             total += coeff
             continue
-        value, how = expect_term(fam, params, h, x)
+        try:
+            value, how = expect_term(fam, params, h, x)
+        except NoClosedForm as err:
+            if not bounded_below:
+                raise
+            unresolved.append((coeff * h, err))
+            continue
         steps.append(Step(f"E[{h}]", value, how))
-        total += coeff * value
+        finite, when = finite_branch(value)
+        if when is not sp.true:
+            divergent.append((coeff, h, value, when))
+        if when is not sp.false:
+            total += coeff * finite
+    if unresolved:
+        _dominated(fam, params, x, divergent, unresolved)
+        steps.append(Step("unresolved terms", None, "no closed form for " + ", ".join(
+            f"E[{u}]" for u, _ in unresolved) + ": the diverging terms outgrow them, so the total is oo"))
+        return sp.oo, steps
+    if divergent:
+        total = _with_divergence(fam, params, x, total, divergent)
     return total, steps
+
+
+def _dominated(fam, params, x, divergent, unresolved) -> None:
+    """Raise the first unresolved term's NoClosedForm unless terms that always diverge outgrow every unresolved
+    term u where they blow up (u/g -> 0): then E|f| = oo, and with f bounded below in mean E[f] = oo."""
+    always = sp.Add(*[coeff * h for coeff, h, _, when in divergent if when is sp.false])
+    lo, hi = bounds(fam.support(*params))
+
+    def outgrown():
+        ends = [(end, side) for end, side in ((lo, "+"), (hi, "-")) if sp.limit(always, x, end, side).is_infinite]
+        return ends and all(sp.limit(u / always, x, end, side) == 0 for u, _ in unresolved for end, side in ends)
+    try:
+        ok = always != 0 and attempt(INTEGRATION_SECONDS, "a limit", outgrown)
+    except (NotImplementedError, ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise unresolved[0][1]
+
+
+def finite_branch(value: sp.Expr) -> tuple[sp.Expr | None, sp.Boolean]:
+    """(finite value, condition) for an expectation that may diverge: oo gives (None, false), a Piecewise
+    whose other branches are all +-oo gives its first branch and condition, anything else (value, true)."""
+    if value in (sp.oo, -sp.oo):
+        return None, sp.false
+    if isinstance(value, sp.Piecewise) and len(value.args) > 1 and \
+            all(e in (sp.oo, -sp.oo) for e, _ in value.args[1:]):
+        return value.args[0]
+    return value, sp.true
+
+
+def infinities(value: sp.Expr) -> set:
+    """The infinite values (oo, -oo) an expectation takes where it diverges."""
+    if isinstance(value, sp.Piecewise):
+        return {e for e, _ in value.args if e in (sp.oo, -sp.oo)}
+    return {value} & {sp.oo, -sp.oo}
+
+
+def _with_divergence(fam, params, x, total, divergent):
+    """E[f] when some terms diverge (all the time, or outside a condition on the parameters): total where every
+    term is finite, else +-oo, the sign of the divergent terms' sum where it blows up."""
+    condition = simplest(sp.And(*[when for *_, when in divergent]))
+    infinite = _divergence_sign(fam, params, x, divergent) * sp.oo
+    return infinite if condition is sp.false else sp.Piecewise((total, condition), (infinite, True))
+
+
+def _divergence_sign(fam, params, x, divergent) -> int:
+    """+1 or -1: the sign every divergent term agrees on (coefficient times its infinite value), else the sign
+    of the limit of their sum at the support's ends, where the fastest-growing term decides."""
+    signs = {sp.sign(coeff * inf) for coeff, _, value, _ in divergent for inf in infinities(value)}
+    if signs in ({1}, {-1}):
+        return int(signs.pop())
+    growing = sp.Add(*[coeff * h for coeff, h, _, _ in divergent])
+    lo, hi = bounds(fam.support(*params))
+    try:
+        ends = attempt(INTEGRATION_SECONDS, "a limit", lambda: {sp.limit(growing, x, lo, "+"),
+                                                               sp.limit(growing, x, hi, "-")})
+    except (NotImplementedError, ValueError, TypeError):
+        ends = None
+    signs = {sp.sign(e) for e in ends or () if e in (sp.oo, -sp.oo)}
+    if len(signs) != 1:
+        shown = ", ".join(f"E[{h}]" for _, h, _, _ in divergent)
+        raise NoClosedForm(f"{shown} diverge under {fam.label} with no single sign (oo - oo)")
+    return int(signs.pop())
+
+
+def simplest(condition: sp.Boolean) -> sp.Boolean:
+    """A conjunction of conditions with the weaker ones dropped (shape > 2 and shape > 1 is shape > 2)."""
+    if condition in (sp.true, sp.false) or not isinstance(condition, sp.And):
+        return condition
+    found = attempt(INTEGRATION_SECONDS, "a simplification", condition.simplify)
+    return condition if found is None else found
 
 
 def expect_term(fam: Family, params: tuple, h: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, str]:
     """E[h(X)] for one term, cached per family in the family's own symbols."""
     canonical = dict(zip(params, fam.symbols()))
-    dummies = {xi: sp.Dummy(xi.name, **xi.assumptions0) for xi in coordinates(x)}
+    dummies = {xi: _stand_in(xi) for xi in coordinates(x)}
     x0 = x.xreplace(dummies) if isinstance(x, sp.MatrixBase) else dummies[x]
     found = _expect_canonical(fam, h.subs(canonical).xreplace(dummies), sp.ImmutableMatrix(x0) if
                               isinstance(x0, sp.MatrixBase) else x0)
@@ -83,17 +176,35 @@ def expect_term(fam: Family, params: tuple, h: sp.Expr, x: sp.Symbol) -> tuple[s
     return value.subs({v: k for k, v in canonical.items()}), how
 
 
+@cache
+def _stand_in(xi: sp.Symbol) -> sp.Dummy:
+    """The same dummy for the same variable every time, so that _expect_canonical's cache can hit (a fresh
+    dummy per call made every key new: KL and cross-entropy of one pair each tried the same failing integral)."""
+    return sp.Dummy(xi.name, **xi.assumptions0)
+
+
 @lru_cache(maxsize=4096)
 def _expect_canonical(fam: Family, h: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, str] | None:
     """The first rule's answer for E[h(X)] in the family's own symbols; None (cached too) when none applies."""
     params = fam.symbols()
     rules = (_by_statistic, by_components, by_joint_mgf) if fam.dim is not None else \
-        (_by_statistic, _by_mgf, _by_mellin, _by_transformation, _by_standardized_abs, _by_integral, _by_series)
+        (_by_statistic, _by_mgf, _by_mellin, _by_transformation, _by_standardized_abs, _by_known, _by_integral,
+         _by_series)
     for rule in rules:
         found = rule(fam, params, h, x)
         if found is not None:
-            return (found[0] if found[0].has(sp.Sum) else _tidy(found[0])), found[1]
+            return _tidy_finite(found[0]), found[1]
     return None
+
+
+def _tidy_finite(value: sp.Expr) -> sp.Expr:
+    """_tidy on the finite branch only: an exact series, oo and the divergent branches stay as they are."""
+    if value.has(sp.Sum) or value in (sp.oo, -sp.oo, sp.nan):
+        return value
+    finite, when = finite_branch(value)
+    if when is sp.true:
+        return _tidy(value)
+    return sp.Piecewise((_tidy(finite), when), *value.args[1:])
 
 
 def _tidy(value: sp.Expr) -> sp.Expr:
@@ -168,8 +279,9 @@ def _by_mgf(fam, params, h, x):
         return None
     k, c = int(shape[0]), shape[1] if shape[1] is not None else sp.S.Zero
     t = sp.Symbol("t")
-    value = sp.diff(fam.mgf(t, *params), t, k).subs(t, c)
-    return sp.simplify(value), f"moment generating function: M^({k})({c})"
+    domain = fam.mgf_domain(*params) if fam.mgf_domain else sp.S.Reals
+    value = _within(domain, c, lambda: sp.simplify(sp.diff(fam.mgf(t, *params), t, k).subs(t, c)), (-1)**k)
+    return value, f"moment generating function: M^({k})({c})" + _domain_note(domain, "M")
 
 
 def _by_mellin(fam, params, h, x):
@@ -180,7 +292,32 @@ def _by_mellin(fam, params, h, x):
     a, m = shape[0], int(shape[1] or 0)
     t = sp.Symbol("t")
     value = sp.diff(fam.mellin(t, *params), t, m).subs(t, a)
-    return sp.expand(sp.gammasimp(value)), f"Mellin transform: d^{m}/dt^{m} E[X^t] at t = {a}"
+    if value.has(sp.Derivative, sp.Subs):
+        return None  # sympy cannot differentiate the transform (a Bessel function's order): leave it to others
+    domain = fam.mellin_domain(*params) if fam.mellin_domain else sp.S.Reals
+    value = _within(domain, a, lambda: sp.expand(sp.gammasimp(value)), (-1)**m)
+    return value, f"Mellin transform: d^{m}/dt^{m} E[X^t] at t = {a}" + _domain_note(domain, "E[X^t]")
+
+
+def _within(domain: sp.Set, t: sp.Expr, value, low_sign: int) -> sp.Expr:
+    """A transform's value at t where t lies in its domain of convergence, oo beyond its upper end (the term is
+    positive in the tail that diverges), low_sign*oo below its lower end, a Piecewise where that depends on
+    the parameters; ``value()`` is computed only when it may be needed."""
+    lo, hi = domain.inf, domain.sup
+    above = (sp.Gt(t, lo) if domain.left_open or lo.is_infinite else sp.Ge(t, lo))
+    below = (sp.Lt(t, hi) if domain.right_open or hi.is_infinite else sp.Le(t, hi))
+    if above is sp.true and below is sp.true:
+        return value()
+    if sp.false in (above, below):
+        return (low_sign if above is sp.false else 1) * sp.oo
+    branches = [(value(), sp.And(above, below))]
+    if above is not sp.true:
+        branches.append((low_sign * sp.oo, sp.Not(above)))
+    return sp.Piecewise(*branches, (sp.oo, True) if below is not sp.true else (branches.pop()[0], True))
+
+
+def _domain_note(domain: sp.Set, name: str) -> str:
+    return "" if domain == sp.S.Reals else f", {name} finite for t in {describe(domain)}"
 
 
 def _by_transformation(fam, params, h, x):
@@ -189,7 +326,8 @@ def _by_transformation(fam, params, h, x):
         return None
     base, base_params, g = fam.transformation(*params)
     y = base.variable()
-    value, how = expect_term(base, base_params, h.subs(x, g(y)), y)
+    value, steps = expect(base, base_params, h.subs(x, g(y)), y)  # h(g(y)) may be a sum: levy's x = loc + y
+    how = steps[0].how if len(steps) == 1 else "; ".join(f"{s.title} by {s.how}" for s in steps)
     return value, f"X = {g(sp.Symbol('Y'))} with Y ~ {base.label}; {how}"
 
 
@@ -210,6 +348,9 @@ def _by_standardized_abs(fam, params, h, x):
     kink = [r for r in sp.solve(sp.Eq(m, c), x) if r.is_real is not False]
     if len(kink) != 1:
         return None
+    finite_when = _mean_is_finite(fam, params, m, x)
+    if finite_when is sp.false:
+        return sp.oo, f"E|{h.args[0]}| >= |E[{m}]| - |c| = oo"
     loc, scale, standard = fam.affine(*params)
     z, d, s = sp.Dummy("z", real=True), sp.Dummy("d", real=True), sp.Dummy("s", positive=True)
     inner = m.subs(x, loc + s * z) - m.subs(x, loc + s * d)
@@ -223,11 +364,30 @@ def _by_standardized_abs(fam, params, h, x):
                       *[c <= image(high) for _ in [0] if high != cases[-1][2]]))
               for value, low, high in cases]
     if m_lo.is_finite or m_hi.is_finite:
-        mean = expect_term(fam, params, m, x)[0]
+        mean = finite_branch(expect_term(fam, params, m, x)[0])[0]
         pieces = ([(_tidy(mean - c), c <= m_lo)] if m_lo.is_finite else []) + pieces + \
                  ([(_tidy(c - mean), c >= m_hi)] if m_hi.is_finite else [])
     value = pieces[0][0] if len(pieces) == 1 else sp.Piecewise(*pieces[:-1], (pieces[-1][0], True))
+    if finite_when is not sp.true:
+        value = sp.Piecewise((value, finite_when), (sp.oo, True))
     return value, "standardized: X = loc + scale*Z, the integral of |m(X) - c| split where m(X) = c"
+
+
+def _mean_is_finite(fam, params, m, x) -> sp.Boolean:
+    """Where E|m(X) - c| is finite: where E[m(X)] is (a heavy tail makes both oo, while the integral of the
+    standard density, taken without conditions, would give a finite formula); true when E[m(X)] is not found."""
+    try:
+        mean = expect(fam, params, m, x)[0]  # m may carry a coefficient (pareto's scale*exp(y)): linearity first
+    except NoClosedForm:
+        return sp.true
+    return sp.false if mean is sp.nan else finite_branch(mean)[1]
+
+
+def _by_known(fam, params, h, x):
+    """An expectation the family supplies (``known_expectation``): written once per family, tested against
+    quadrature, shown as supplied rather than derived."""
+    value = fam.known_expectation(h, x, *params) if fam.known_expectation else None
+    return None if value is None else (value, f"supplied by the {fam.label} declaration (not derived)")
 
 
 def _integrate_abs(fam, std_params, z, d, inner):

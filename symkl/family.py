@@ -80,7 +80,11 @@ class Family:
     ``log_density(x, *params)`` and ``support(*params)`` take parameter symbols (or values); ``mgf(t, *params)``
     is E[exp(tX)], ``mellin(t, *params)`` is E[X**t] for positive families; ``affine(*params)`` gives
     (loc, scale, standard params) with X = loc + scale*Z, Z from the same family at the standard params;
-    ``transformation(*params)`` gives (base family, its params, g) with X = g(Y), g increasing.
+    ``transformation(*params)`` gives (base family, its params, g) with X = g(Y), g increasing;
+    ``mgf_domain(*params)`` and ``mellin_domain(*params)`` are the intervals of t where E[exp(tX)] and E[X**t]
+    are finite (None: every real t), so that a heavy tail gives oo, never a formula used outside its domain;
+    ``known_expectation(h, x, *params)`` supplies E[h(X)] where no rule derives it, or returns None: written
+    once per family, tested against quadrature, and shown as supplied (not derived) in the steps.
 
     A vector X has ``dim`` coordinates (an int, or a symbol for a general-d family, where x is a matrix symbol;
     None for a scalar X);
@@ -102,6 +106,9 @@ class Family:
     mellin: Callable[..., sp.Expr] | None = None
     affine: Callable[..., tuple] | None = None
     transformation: Callable[..., tuple] | None = None
+    mgf_domain: Callable[..., sp.Interval] | None = None
+    mellin_domain: Callable[..., sp.Interval] | None = None
+    known_expectation: Callable[..., sp.Expr | None] | None = None
     description: str = ""
     index: int | sp.Symbol | None = None
     dim: int | sp.Symbol | None = None
@@ -159,6 +166,8 @@ class Family:
             for fn in (self.mgf, self.mellin):
                 parts.append(sp.srepr(fn(t, *syms)) if fn else "-")
             parts.append(sp.srepr(self.affine(*syms)) if self.affine else "-")
+            parts += [sp.srepr(fn(*syms)) if fn else "-" for fn in (self.mgf_domain, self.mellin_domain)]
+            parts.append(self.known_expectation.__qualname__ if self.known_expectation else "-")
             if self.transformation:
                 base, base_params, g = self.transformation(*syms)
                 parts += [base.fingerprint(), sp.srepr(base_params), sp.srepr(g(sp.Symbol("y")))]

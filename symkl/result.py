@@ -185,6 +185,8 @@ def specialize(d: Derivation, p: Instance, q: Instance | None, base: str = "e") 
         status, reason = ("infinite", "Q has no mass at a point where P has") if expr.is_infinite else ("closed", "")
     if status == "conditional" and condition in (sp.true, sp.false):
         status, reason = ("closed", "") if condition is sp.true else ("infinite", reason)
+    if status == "no-closed-form" and condition is sp.false:
+        expr, status = sp.oo, "infinite"  # outside the finiteness condition: oo, with or without a closed form
     if expr is not None and expr.is_infinite:
         status = "infinite"
         reason = reason or "the expectation diverges at these values"

@@ -1,5 +1,5 @@
 """Univariate continuous families: declarations only (see ``Family``); nothing here is a pair's formula."""
-from sympy import Abs, Interval, S, exp, gamma, log, loggamma, pi
+from sympy import Abs, Interval, S, exp, gamma, log, loggamma, oo, pi
 
 from ..family import ExpFamily, Family, Param
 
@@ -34,8 +34,8 @@ exponential = Family(
     log_density=lambda x, rate: log(rate) - rate * x,
     exp_family=ExpFamily(stats=lambda x: (x,), natural=lambda rate: (-rate,),
                          log_partition=lambda eta, *_: -log(-eta[0]), log_base=lambda x, *_: S.Zero),
-    mgf=lambda t, rate: rate / (rate - t),
-    mellin=lambda t, rate: gamma(1 + t) / rate**t,
+    mgf=lambda t, rate: rate / (rate - t), mgf_domain=lambda rate: Interval.open(-oo, rate),
+    mellin=lambda t, rate: gamma(1 + t) / rate**t, mellin_domain=lambda rate: Interval.open(-1, oo),
     affine=lambda rate: (0, 1 / rate, (1,)),
     description="rate (inverse scale)",
 )
@@ -47,8 +47,9 @@ gamma_ = Family(
     exp_family=ExpFamily(stats=lambda x: (log(x), x), natural=lambda shape, rate: (shape - 1, -rate),
                          log_partition=lambda eta, *_: loggamma(eta[0] + 1) - (eta[0] + 1) * log(-eta[1]),
                          log_base=lambda x, *_: S.Zero),
-    mgf=lambda t, shape, rate: (1 - t / rate)**(-shape),
+    mgf=lambda t, shape, rate: (1 - t / rate)**(-shape), mgf_domain=lambda shape, rate: Interval.open(-oo, rate),
     mellin=lambda t, shape, rate: gamma(shape + t) / (gamma(shape) * rate**t),
+    mellin_domain=lambda shape, rate: Interval.open(-shape, oo),
     affine=lambda shape, rate: (0, 1 / rate, (shape, 1)),
     description="shape, rate (not scale)",
 )
@@ -63,6 +64,7 @@ beta = Family(
                                                         - loggamma(eta[0] + eta[1] + 2)),
                          log_base=lambda x, *_: S.Zero),
     mellin=lambda t, a, b: gamma(a + t) * gamma(a + b) / (gamma(a) * gamma(a + b + t)),
+    mellin_domain=lambda a, b: Interval.open(-a, oo),
     description="shape parameters a (alpha), b (beta)",
 )
 
@@ -80,6 +82,7 @@ laplace = Family(
     support=lambda loc, scale: S.Reals,
     log_density=lambda x, loc, scale: -Abs(x - loc) / scale - log(2 * scale),
     mgf=lambda t, loc, scale: exp(loc * t) / (1 - scale**2 * t**2),
+    mgf_domain=lambda loc, scale: Interval.open(-1 / scale, 1 / scale),
     affine=lambda loc, scale: (loc, scale, (0, 1)),
     description="location loc, scale b: density exp(-|x - loc|/b)/(2b)",
 )
