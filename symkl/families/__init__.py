@@ -6,10 +6,19 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..family import Family, FamilyError
-from .continuous import FAMILIES as CONTINUOUS
+from . import continuous, realline, unitinterval
 from .discrete import FAMILIES as DISCRETE
 from .discrete import categorical
 from .multivariate import diagnormal, dirichlet, mvnormal, mvnormal_general
+
+ORDER = ("normal", "lognormal", "halfnormal", "exponential", "gamma", "chi2", "chi", "inversegamma", "beta", "uniform",
+         "laplace", "gumbel", "cauchy", "halfcauchy", "logistic", "pareto", "weibull", "rayleigh", "maxwell",
+         "continuousbernoulli", "kumaraswamy", "vonmises", "studentt", "inversegaussian", "levy", "moyal",
+         "logitnormal")
+"""The univariate continuous families in the order of FAMILIES.md, whichever module declares them."""
+
+CONTINUOUS = tuple(sorted(continuous.FAMILIES + realline.FAMILIES + unitinterval.FAMILIES,
+                          key=lambda fam: ORDER.index(fam.name)))
 
 
 @dataclass(frozen=True)
