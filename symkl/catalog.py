@@ -22,7 +22,9 @@ def jobs():
     out = []
     for group in groups():
         out += [("entropy", f.label, None) for f in group]
-        out += [(qty, p.label, q.label) for p in group for q in group for qty in ("kl", "cross_entropy")]
+        # every KL before any cross-entropy: a term no rule reaches is then remembered (on disk) by the time the
+        # same pair's cross-entropy asks for it, instead of both workers spending the same budget at once
+        out += [(qty, p.label, q.label) for qty in ("kl", "cross_entropy") for p in group for q in group]
     return out
 
 

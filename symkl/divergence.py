@@ -86,12 +86,46 @@ def _finish(quantity, fp, fq, integrand, p_params, x, condition, reason, steps) 
         steps.append(Step("no closed form", None, str(err)))
         return Derivation(quantity, fp.label, q_label, None, condition, reason, "no-closed-form", tuple(steps))
     steps += term_steps
+    if value is sp.oo:
+        why = f"the expectation diverges: {_divergent_terms(term_steps)}"
+        steps.append(Step(TITLES[quantity], sp.oo, why))
+        return Derivation(quantity, fp.label, q_label, sp.oo, sp.false, why, "infinite", tuple(steps))
+    value, finite = _finite_part(value)
+    if finite is not sp.true:
+        condition = sp.And(condition, finite)
+        diverging = f"finite only when {finite}: otherwise {_divergent_terms(term_steps)} diverges"
+        reason = "; ".join(r for r in (reason, diverging) if r)
+    if value.has(sp.sin, sp.cos):
+        value = sp.trigsimp(value)  # a circular family's kappa*(cos(loc)**2 + sin(loc)**2)
     value = readable_matrix(value) if isinstance(x, sp.MatrixSymbol) else readable(value, fp.identities(*p_params))
     steps.append(Step(TITLES[quantity], value, "sum of the terms' expectations, simplified"))
     if condition is sp.true:
         return Derivation(quantity, fp.label, q_label, value, condition, reason, "closed", tuple(steps))
     expr = sp.Piecewise(*_branches(value, condition), (sp.oo, True))
     return Derivation(quantity, fp.label, q_label, expr, condition, reason, "conditional", tuple(steps))
+
+
+def _divergent_terms(steps) -> str:
+    """The terms whose expectations are infinite or undefined, named as in the steps (E[x**2])."""
+    named = [s.title for s in steps if s.expr is not None and (s.expr in (sp.oo, sp.nan) or
+                                                                 s.expr.has(sp.oo) and isinstance(s.expr, sp.Piecewise))]
+    return ", ".join(named) or "a term"
+
+
+def _finite_part(value: sp.Expr) -> tuple[sp.Expr, sp.Boolean]:
+    """A total holding Piecewise((v, cond), (oo, True)) terms as (its finite value, cond): a heavy tail's
+    moment exists only for some parameters (a studentt's E[X**2] when df > 2)."""
+    if not value.has(sp.Piecewise):
+        return value, sp.true
+    conditions = []
+
+    def finite(pw):
+        if len(pw.args) == 2 and pw.args[1] == (sp.oo, True):
+            conditions.append(pw.args[0][1])
+            return pw.args[0][0]
+        return pw
+    value = value.replace(lambda e: isinstance(e, sp.Piecewise), finite)
+    return value, sp.And(*conditions)
 
 
 def _space(fam: Family) -> str:
