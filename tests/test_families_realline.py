@@ -294,3 +294,14 @@ def test_no_bregman_shortcut_between_different_statistics():
     from symkl.spec import instance
     assert bregman_kl(instance("studentt(3, 0, 1)"), instance("studentt(3, 1, 1)")) is None
     assert bregman_kl(instance("vonmises(0, 1)"), instance("vonmises(1, 2)")) is not None
+
+
+@pytest.mark.parametrize("p, pv, q, qv, points", [
+    ("gumbel", (0, 1), "laplace", (1, 2), [-8, 0, 1, 50, 250]),        # quadrature through a decreasing g
+    ("logistic", (0, 1), "logistic", (1, 2), [-300, 0, 1, 300]),
+])
+def test_no_closed_form_value_matches_quadrature_written_here(p, pv, q, qv, points):
+    r = kl(_spec(p, pv), _spec(q, qv))
+    assert r.status == "no-closed-form"
+    with mpmath.workdps(40):
+        close(r.value(40), _quad_kl(p, pv, q, qv, points), digits=25)
