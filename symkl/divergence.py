@@ -86,6 +86,9 @@ def _finish(quantity, fp, fq, integrand, p_params, x, condition, reason, steps) 
         steps.append(Step("no closed form", None, str(err)))
         return Derivation(quantity, fp.label, q_label, None, condition, reason, "no-closed-form", tuple(steps))
     steps += term_steps
+    terms = sp.Add.make_args(value)
+    if sp.oo in terms and -sp.oo not in terms:
+        value = sp.oo  # the other terms are finite expectations (digammas sympy cannot bound)
     if value is sp.oo:
         why = f"the expectation diverges: {_divergent_terms(term_steps)}"
         steps.append(Step(TITLES[quantity], sp.oo, why))

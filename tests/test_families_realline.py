@@ -222,8 +222,11 @@ def test_negativebinomial_against_a_sum():
 # --- statuses ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("p, q", [("cauchy", "normal"), ("cauchy", "laplace"), ("cauchy", "gumbel"),
                                   ("cauchy", "logistic"), ("normal", "vonmises"), ("gumbel", "beta"),
-                                  ("negativebinomial", "binomial"), ("logistic", "continuousbernoulli")])
+                                  ("negativebinomial", "binomial"), ("logistic", "continuousbernoulli"),
+                                  ("studentt", "gumbel"), ("studentt", "moyal")])
 def test_infinite_pairs(p, q):
+    from symkl import cache
+    assert cache.derivation("kl", *(kl(p, q).p.family, kl(p, q).q.family)).status == "infinite"
     r = kl(p, q)
     assert r.status == "infinite", (r.status, r.reason)
     assert r.reason
