@@ -128,7 +128,8 @@ def _expect_canonical(fam: Family, h: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, s
     params = fam.symbols()
     if fam.dim is not None:
         return _first_rule((_by_statistic, by_components, by_joint_mgf), fam, params, h, x)
-    from . import cache  # a term no rule reached is remembered on disk: kl and cross_entropy jobs share it
+    # a term no rule reached is remembered on disk: kl and cross_entropy jobs share it
+    from . import cache
     named = {d: sp.Symbol(f"_{d.name}", **d.assumptions0) for d in h.atoms(sp.Dummy) | {x}}  # stable across runs
     key = cache.term_key(fam.fingerprint(), sp.srepr(h.xreplace(named)))
     if cache.failed_before(key):
