@@ -340,12 +340,13 @@ def test_catalog_exits_0(catalog_output):
 
 
 @pytest.mark.parametrize("name, row", [
-    # columns: normal lognormal exponential gamma beta uniform laplace
-    ("normal", ["=", "oo", "oo", "oo", "oo", "oo", "="]),
-    ("laplace", ["=", "oo", "oo", "oo", "oo", "oo", "="]),
-    # columns: bernoulli binomial geometric poisson categorical[3]
-    ("poisson", ["oo", "oo", "=", "=", "oo"]),
-    ("geometric", ["oo", "oo", "=", "=", "oo"]),
+    # columns: normal lognormal exponential gamma beta uniform laplace gumbel cauchy logistic continuousbernoulli
+    # kumaraswamy vonmises studentt moyal logitnormal ('-': E[log(1 + ...)] under a normal or laplace has none)
+    ("normal", ["=", "oo", "oo", "oo", "oo", "oo", "=", "=", "-", "-", "oo", "oo", "oo", "-", "=", "oo"]),
+    ("laplace", ["=", "oo", "oo", "oo", "oo", "oo", "=", "=", "-", "-", "oo", "oo", "oo", "-", "=", "oo"]),
+    # columns: bernoulli binomial geometric negativebinomial poisson categorical[3]
+    ("poisson", ["oo", "oo", "=", "=", "=", "oo"]),
+    ("geometric", ["oo", "oo", "=", "=", "=", "oo"]),
     # columns: diagnormal[2] mvnormal[2]
     ("mvnormal[2]", ["=", "="]),
 ], ids=["normal", "laplace", "poisson", "geometric", "mvnormal"])
@@ -356,11 +357,11 @@ def test_catalog_rows(catalog_output, name, row):
 
 
 def test_catalog_counts(catalog_output):
-    # 7*7 + 5*5 + 1 + 2*2 + 1 ordered pairs for kl and cross_entropy (continuous, discrete, dirichlet[3],
-    # diagnormal[2] with mvnormal[2], mvnormal[d]), 7 + 5 + 1 + 2 + 1 entropies
+    # 16*16 + 6*6 + 1 + 2*2 + 1 ordered pairs for kl and cross_entropy (continuous, discrete, dirichlet[3],
+    # diagnormal[2] with mvnormal[2], mvnormal[d]), 16 + 6 + 1 + 2 + 1 entropies
     counts = {}
     for line in catalog_output.stdout.splitlines():
         m = re.match(r"(kl|cross_entropy|entropy): (.*)", line)
         if m:
             counts[m.group(1)] = sum(int(n) for n in re.findall(r"(\d+) [a-z-]+", m.group(2)))
-    assert counts == {"kl": 80, "cross_entropy": 80, "entropy": 16}
+    assert counts == {"kl": 298, "cross_entropy": 298, "entropy": 26}
