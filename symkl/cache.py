@@ -53,6 +53,21 @@ def derivation(quantity: str, fp: Family, fq: Family | None = None) -> Derivatio
     return found
 
 
+def term_key(*parts: str) -> str:
+    """The cache key of one expectation term: engine, family declaration, term."""
+    return hashlib.sha256("|".join([engine_hash(), "term", *parts]).encode()).hexdigest()[:32]
+
+
+def failed_before(key: str) -> bool:
+    """Whether every rule already failed on this term (a verified disk entry): not worth a second budget."""
+    payload = read_checked(cache_dir() / f"{key}.json")
+    return isinstance(payload, dict) and payload.get("failed") is True
+
+
+def record_failure(key: str) -> None:
+    write_checked(cache_dir() / f"{key}.json", {"failed": True})
+
+
 def clear_memory() -> None:
     _MEMORY.clear()
 

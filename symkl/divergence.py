@@ -95,6 +95,8 @@ def _finish(quantity, fp, fq, integrand, p_params, x, condition, reason, steps) 
         reason = "; ".join(filter(None, [reason, _divergence_reason(quantity, fp, term_steps, condition)]))
     if condition is sp.false:
         return Derivation(quantity, fp.label, q_label, sp.oo, sp.false, reason, "infinite", tuple(steps))
+    if value.has(sp.sin, sp.cos):
+        value = sp.trigsimp(value)  # a circular family's kappa*(cos(loc)**2 + sin(loc)**2)
     value = readable_matrix(value) if isinstance(x, sp.MatrixSymbol) else readable(value, fp.identities(*p_params))
     steps.append(Step(TITLES[quantity], value, "sum of the terms' expectations, simplified"))
     if condition is sp.true:

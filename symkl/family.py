@@ -65,12 +65,20 @@ class ExpFamily:
 
     ``natural(*params)`` gives eta; ``log_partition(eta, *params)`` gives A in terms of the tuple eta (params only
     for fixed ones such as a binomial's n); ``stats(x)`` gives T(x); ``log_base(x, *params)`` gives log h(x).
+    With ``fixed_stats`` the statistics take the parameters too, ``stats(x, *params)``: the family is then an
+    exponential family in eta with those parameters held fixed (studentt's log(1 + ((x - loc)/scale)**2/df) at
+    fixed df, loc, scale), which is all E[T] = grad A(eta) needs.
     """
 
-    stats: Callable[[sp.Symbol], tuple]
+    stats: Callable[..., tuple]
     natural: Callable[..., tuple]
     log_partition: Callable[..., sp.Expr]
     log_base: Callable[[sp.Symbol], sp.Expr]
+    fixed_stats: bool = False
+
+    def statistics(self, x, *params) -> tuple:
+        """T(x) at the given parameters (they matter only with ``fixed_stats``)."""
+        return self.stats(x, *params) if self.fixed_stats else self.stats(x)
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,9 +88,10 @@ class Family:
     ``log_density(x, *params)`` and ``support(*params)`` take parameter symbols (or values); ``mgf(t, *params)``
     is E[exp(tX)], ``mellin(t, *params)`` is E[X**t] for positive families; ``affine(*params)`` gives
     (loc, scale, standard params) with X = loc + scale*Z, Z from the same family at the standard params;
-    ``transformation(*params)`` gives (base family, its params, g) with X = g(Y), g increasing;
+    ``transformation(*params)`` gives (base family, its params, g) with X = g(Y), g monotone;
     ``mgf_domain(*params)`` and ``mellin_domain(*params)`` are the intervals of t where E[exp(tX)] and E[X**t]
     are finite (None: every real t), so that a heavy tail gives oo, never a formula used outside its domain;
+    ``moments_below(*params)`` is the order below which E|X|^k is finite, for a heavy-tailed family (cauchy: 1);
     ``known_expectation(h, x, *params)`` supplies E[h(X)] where no rule derives it, or returns None: written
     once per family, tested against quadrature, and shown as supplied (not derived) in the steps.
 
@@ -108,6 +117,7 @@ class Family:
     transformation: Callable[..., tuple] | None = None
     mgf_domain: Callable[..., sp.Interval] | None = None
     mellin_domain: Callable[..., sp.Interval] | None = None
+    moments_below: Callable[..., sp.Expr] | None = None
     known_expectation: Callable[..., sp.Expr | None] | None = None
     description: str = ""
     index: int | sp.Symbol | None = None
@@ -161,12 +171,13 @@ class Family:
             if self.exp_family:
                 ef = self.exp_family
                 eta = self.natural_symbols()
-                parts += [sp.srepr(ef.stats(x)), sp.srepr(ef.natural(*syms)),
+                parts += [sp.srepr(ef.statistics(x, *syms)), sp.srepr(ef.natural(*syms)),
                           sp.srepr(ef.log_partition(eta, *syms)), sp.srepr(ef.log_base(x, *syms))]
             for fn in (self.mgf, self.mellin):
                 parts.append(sp.srepr(fn(t, *syms)) if fn else "-")
             parts.append(sp.srepr(self.affine(*syms)) if self.affine else "-")
             parts += [sp.srepr(fn(*syms)) if fn else "-" for fn in (self.mgf_domain, self.mellin_domain)]
+            parts.append(sp.srepr(self.moments_below(*syms)) if self.moments_below else "-")
             parts.append(self.known_expectation.__qualname__ if self.known_expectation else "-")
             if self.transformation:
                 base, base_params, g = self.transformation(*syms)
@@ -186,7 +197,7 @@ class Family:
         return {sp.Add(*params): 1} if self.name == "categorical" else {}
 
     def natural_symbols(self) -> tuple[sp.Symbol, ...]:
-        n = len(self.exp_family.stats(self.variable()))
+        n = len(self.exp_family.statistics(self.variable(), *self.symbols()))
         return tuple(sp.Symbol(f"eta{i + 1}", real=True) for i in range(n))
 
 

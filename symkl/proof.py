@@ -116,8 +116,9 @@ def bregman_kl(ip: Instance, iq: Instance) -> sp.Expr | None:
     eta = fam.natural_symbols()
     x = fam.variable()
     if sp.simplify(ef.log_partition(eta, *tp) - ef.log_partition(eta, *tq)) != 0 or \
-            sp.simplify(ef.log_base(x, *tp) - ef.log_base(x, *tq)) != 0:
-        return None
+            sp.simplify(ef.log_base(x, *tp) - ef.log_base(x, *tq)) != 0 or \
+            any(sp.simplify(a - b) != 0 for a, b in zip(ef.statistics(x, *tp), ef.statistics(x, *tq))):
+        return None  # different base measures or statistics (studentt's at different loc): not one family
     A = lambda e: ef.log_partition(e, *tp)  # noqa: E731 - A with P's fixed parameters
     ep, eq = ef.natural(*tp), ef.natural(*tq)
     grad = [sp.diff(A(eta), e).subs(dict(zip(eta, ep))) for e in eta]

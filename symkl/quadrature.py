@@ -143,7 +143,7 @@ def _in_base_variable(fp, p_values, x, log_p, integrand):
         return log_p, integrand, fp, p_values
     base, base_values, g = fp.transformation(*p_values)
     to_x = {x: g(x)}
-    jacobian = sp.log(sp.diff(g(x), x))
+    jacobian = sp.log(sp.Abs(sp.diff(g(x), x)))  # |g'|: g may decrease (gumbel = loc - scale*log(E))
     return (sp.expand_log(log_p.subs(to_x) + jacobian, force=True), sp.expand_log(integrand.subs(to_x), force=True),
             base, base_values)
 
@@ -156,13 +156,25 @@ def _weighted(x, log_p, integrand, dps):
 
 def _mpmath_function(x, expr, dps):
     """expr as an mpmath function of x, its parameter-only parts (loggamma(5/2), log(2 pi)) evaluated once."""
-    return sp.lambdify(x, sp.N(expr, dps), "mpmath")
+    return sp.lambdify(x, sp.N(expr, dps), [{"exp": _bounded_exp}, "mpmath"])
+
+
+EXP_LIMIT = 10**6
+
+
+def _bounded_exp(a):
+    """exp(a), but inf beyond a = 1e6: a gumbel's exp(-(x - loc)/scale) at the node x = -1e100 of an infinite
+    range would otherwise ask gmpy2 for a number too large to hold, which aborts the process (no exception).
+    Where it matters the density there is exp(-inf) = 0, and _product drops the node."""
+    if mpmath.mpmathify(a).real > EXP_LIMIT:
+        return mpmath.inf
+    return mpmath.exp(a)
 
 
 def _density_function(x, log_p, dps):
     """exp(log_p) as an mpmath function, its constants evaluated first: sympy's evalf leaves exp(-x -
     loggamma(437/100)) as it is, which costs a 70-digit loggamma at every node."""
-    return sp.lambdify(x, sp.exp(sp.N(log_p, dps)), "mpmath")
+    return sp.lambdify(x, sp.exp(sp.N(log_p, dps)), [{"exp": _bounded_exp}, "mpmath"])
 
 
 def mass_outside(fp, p_values, fq, q_values, dps):

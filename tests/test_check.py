@@ -53,7 +53,9 @@ def test_check_all_over_a_sample_of_the_catalog():
         assert r.status in ("verified", "infinite", "inconclusive", "no-closed-form"), r.to_json()
         if r.status == "verified":
             assert r.digits >= 40, r.to_json()
-    assert sum(r.status in ("verified", "infinite") for r in records) >= 0.8 * len(records)
+    # a pair without a closed form has nothing to verify: the share is of the pairs that have one (or are oo)
+    decided = [r for r in records if r.status != "no-closed-form"]
+    assert sum(r.status in ("verified", "infinite") for r in decided) >= 0.8 * len(decided)
 
 
 def test_exponential_families_agree_with_the_bregman_divergence():

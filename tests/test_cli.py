@@ -345,12 +345,16 @@ def test_catalog_exits_0(catalog_output):
 
 
 @pytest.mark.parametrize("name, row", [
+    # '-': E[log(1 + ...)] under a normal or laplace has no closed form (Q = cauchy, logistic, studentt)
     ("normal", {"normal": "=", "lognormal": "oo", "exponential": "oo", "gamma": "oo", "beta": "oo",
-                "uniform": "oo", "laplace": "="}),
+                "uniform": "oo", "laplace": "=", "halfnormal": "oo", "pareto": "oo", "levy": "oo", "gumbel": "=",
+                "cauchy": "-", "logistic": "-", "studentt": "-", "moyal": "=", "vonmises": "oo"}),
     ("laplace", {"normal": "=", "lognormal": "oo", "exponential": "oo", "gamma": "oo", "beta": "oo",
-                 "uniform": "oo", "laplace": "="}),
-    ("poisson", {"bernoulli": "oo", "binomial": "oo", "geometric": "=", "poisson": "=", "categorical[3]": "oo"}),
-    ("geometric", {"bernoulli": "oo", "binomial": "oo", "geometric": "=", "poisson": "=", "categorical[3]": "oo"}),
+                 "uniform": "oo", "laplace": "=", "gumbel": "=", "cauchy": "-", "moyal": "="}),
+    ("poisson", {"bernoulli": "oo", "binomial": "oo", "geometric": "=", "negativebinomial": "=", "poisson": "=",
+                 "categorical[3]": "oo"}),
+    ("geometric", {"bernoulli": "oo", "binomial": "oo", "geometric": "=", "negativebinomial": "=", "poisson": "=",
+                   "categorical[3]": "oo"}),
     ("mvnormal[2]", {"diagnormal[2]": "=", "mvnormal[2]": "="}),
 ], ids=["normal", "laplace", "poisson", "geometric", "mvnormal"])
 def test_catalog_rows(catalog_output, name, row):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..family import Family, FamilyError
-from . import continuous, halfline
+from . import continuous, halfline, realline, unitinterval
 from .discrete import FAMILIES as DISCRETE
 from .discrete import categorical
 from .multivariate import diagnormal, dirichlet, mvnormal, mvnormal_general
@@ -17,7 +17,8 @@ ORDER = ("normal", "lognormal", "halfnormal", "exponential", "gamma", "chi2", "c
          "logitnormal")
 """The univariate continuous families in the order of FAMILIES.md, whichever module declares them."""
 
-CONTINUOUS = tuple(sorted(continuous.FAMILIES + halfline.FAMILIES, key=lambda fam: ORDER.index(fam.name)))
+CONTINUOUS = tuple(sorted(continuous.FAMILIES + halfline.FAMILIES + realline.FAMILIES + unitinterval.FAMILIES,
+                          key=lambda fam: ORDER.index(fam.name)))
 
 
 @dataclass(frozen=True)

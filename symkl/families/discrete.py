@@ -36,6 +36,16 @@ geometric = Family(
     description="failures before the first success; success probability p",
 )
 
+negativebinomial = Family(
+    "negativebinomial", (Param("r", "positive"), Param("p", "unit_open")), discrete=True, aliases=("negbin", "nbinom"),
+    support=lambda r, p: Range(0, S.Infinity),
+    log_density=lambda x, r, p: loggamma(x + r) - loggamma(r) - loggamma(x + 1) + r * log(p) + x * log(1 - p),
+    exp_family=ExpFamily(stats=lambda x: (x,), natural=lambda r, p: (log(1 - p),),
+                         log_partition=lambda eta, r, p: -r * log(1 - exp(eta[0])),
+                         log_base=lambda x, r, p: loggamma(x + r) - loggamma(r) - loggamma(x + 1)),
+    description="failures before the r-th success; success probability p (r need not be whole)",
+)
+
 poisson = Family(
     "poisson", (Param("rate", "positive"),), discrete=True, aliases=("pois",),
     support=lambda rate: Range(0, S.Infinity),
@@ -59,4 +69,4 @@ def categorical(k: int) -> Family:
     )
 
 
-FAMILIES = (bernoulli, binomial, geometric, poisson)
+FAMILIES = (bernoulli, binomial, geometric, negativebinomial, poisson)
