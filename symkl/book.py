@@ -96,27 +96,45 @@ def _pages_of(job) -> list[str]:
 
 
 def record(quantity: str, fp, fq=None) -> dict | None:
-    """The check of one quantity at CHECK_POINTS points (``symkl check``), stored with symkl's code hash and the
-    declarations, so a rebuild with unchanged code does not redo the quadratures; None for a general-d form."""
+    """The check of one quantity at CHECK_POINTS points (``symkl check``), stored with the declarations, the
+    derived result and the code it depends on (CHECK_CODE), so a rebuild does not redo the quadratures unless
+    one of those changed; None for a general-d form."""
+    from .cache import code_hash
     from .check import _check_job
     from .ml.store import remembered
     if any(isinstance(f.dim, sp.Symbol) for f in (fp, fq) if f is not None):
         return None
-    key = "|".join([quantity, fp.fingerprint(), fq.fingerprint() if fq else "-"])
+    key = "|".join([quantity, fp.fingerprint(), fq.fingerprint() if fq else "-", _derived(quantity, fp, fq)])
     return remembered("check", key, lambda: _check_job((quantity, fp.label, fq.label if fq else None,
-                                                        CHECK_POINTS)).to_json())
+                                                        CHECK_POINTS)).to_json(), code_hash(*CHECK_CODE))
 
 
 def accuracy(fp, fq) -> dict | None:
     """The worst relative error of KL's ``numeric()`` per stress regime (``Result.accuracy``), stored like
     ``record``; None where there is no finite closed form to measure or no values to take."""
     from . import cache
+    from .cache import code_hash
     from .ml.store import remembered
     from .query import kl
     if cache.derivation("kl", fp, fq).status not in ("closed", "conditional") or isinstance(fp.dim, sp.Symbol):
         return None
-    key = "|".join([fp.fingerprint(), fq.fingerprint()])
-    return remembered("accuracy", key, lambda: {k: float(v) for k, v in kl(fp.label, fq.label).accuracy().items()})
+    key = "|".join([fp.fingerprint(), fq.fingerprint(), _derived("kl", fp, fq)])
+    return remembered("accuracy", key, lambda: {k: float(v) for k, v in kl(fp.label, fq.label).accuracy().items()},
+                      code_hash(*ACCURACY_CODE))
+
+
+# What a check record and an accuracy figure depend on besides the derived expression (how it was derived does
+# not matter to them): stored results stay valid when only the derivation engine changes.
+CHECK_CODE = ("check", "quadrature", "cubature", "series", "result", "spec", "family", "numeric", "support",
+              "divergence", "query", "parse")
+ACCURACY_CODE = ("numeric", "result", "spec", "family", "query", "cache", "autodiff")
+
+
+def _derived(quantity, fp, fq) -> str:
+    """The derived result a check or an accuracy figure is about, as text for a key."""
+    from . import cache
+    d = cache.derivation(quantity, fp, fq)
+    return sp.srepr(d.expr) + "|" + sp.srepr(d.condition) + "|" + d.status
 
 
 def _ml_modules():

@@ -38,6 +38,15 @@ def engine_hash() -> str:
     return _ENGINE[0]
 
 
+def code_hash(*modules: str) -> str:
+    """A hash of some of symkl's modules (``check``, ``families/halfline``): results that depend on those and on
+    a derived expression, not on how it was derived, stay valid when the rest of the engine changes."""
+    digest = hashlib.sha256()
+    for name in sorted(modules):
+        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def derivation(quantity: str, fp: Family, fq: Family | None = None) -> Derivation:
     """The derivation for these families: from memory, else from a verified disk entry, else derived now."""
     key = hashlib.sha256("|".join([engine_hash(), quantity, fp.fingerprint(),

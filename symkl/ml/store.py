@@ -19,9 +19,10 @@ def storable(cls):
     return cls
 
 
-def remembered(kind: str, key: str, build):
-    """build(), or its stored result for (kind, key) when symkl's code and the key are unchanged."""
-    digest = hashlib.sha256(f"{engine_hash()}|{kind}|{key}".encode()).hexdigest()[:32]
+def remembered(kind: str, key: str, build, code: str | None = None):
+    """build(), or its stored result for (kind, key) when symkl's code (or, given, the ``code`` hash of the
+    modules the result depends on) and the key are unchanged."""
+    digest = hashlib.sha256(f"{code or engine_hash()}|{kind}|{key}".encode()).hexdigest()[:32]
     path = cache_dir() / f"ml-{kind}-{digest}.json"
     payload = read_checked(path)
     if payload is not None:
