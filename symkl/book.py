@@ -26,8 +26,9 @@ def _file(fam) -> str:
     return fam.label.replace("[", "-").replace("]", "")
 
 
-def pages(ml_only: bool = False) -> dict[str, Callable[[], str]]:
-    """Relative path -> a builder of its Markdown text, for the whole book (or only symkl.ml's identities)."""
+def pages(ml_only: bool = False, checks: bool = False) -> dict[str, Callable[[], str]]:
+    """Relative path -> a builder of its Markdown text, for the whole book (or only symkl.ml's identities);
+    with ``checks`` each page also shows its check at 50 digits and its numeric function's accuracy."""
     from . import cache
     ml = {rel: (lambda m=m, rel=rel: _module_pages(m)[rel]) for m in _ml_modules() for rel in m.BOOK_PAGES}
     if ml_only:
@@ -35,9 +36,10 @@ def pages(ml_only: bool = False) -> dict[str, Callable[[], str]]:
     out = {"README.md": _index}
     for group in groups():
         for fp in group:
-            out[f"entropy/{_file(fp)}.md"] = lambda fp=fp: _entropy_page(fp, cache.derivation("entropy", fp))
+            out[f"entropy/{_file(fp)}.md"] = lambda fp=fp: _entropy_page(fp, cache.derivation("entropy", fp),
+                                                                         checks)
             for fq in group:
-                out[f"kl/{_file(fp)}--{_file(fq)}.md"] = lambda fp=fp, fq=fq: _pair_page(fp, fq)
+                out[f"kl/{_file(fp)}--{_file(fq)}.md"] = lambda fp=fp, fq=fq: _pair_page(fp, fq, checks)
     return {**out, **ml}
 
 
@@ -66,7 +68,7 @@ def _run_jobs(jobs: list) -> None:
             record(kind, fp, fq)
 
 
-def prepare(workers: int = 2, only=None) -> None:
+def prepare(workers: int = 2, only=None, checks: bool = False) -> None:
     """Derive, check and measure what the pages (or those ``only`` names) show, on ``workers`` processes:
     each result lands in the on-disk cache, where building the pages finds it."""
     from concurrent.futures import ProcessPoolExecutor
@@ -74,6 +76,8 @@ def prepare(workers: int = 2, only=None) -> None:
     from .catalog import derive_all
     if only is None or only("README.md"):
         derive_all(workers)  # the index shows every pair
+    if not checks:
+        return
     by_p = {}  # one task per P, so that its integrals are shared (see quadrature.integrate_definition)
     for job in _jobs():
         if only is None or any(map(only, _pages_of(job))):
@@ -147,12 +151,14 @@ def _ml_modules():
     return [m for m in modules if hasattr(m, "book_pages") and hasattr(m, "BOOK_PAGES")]
 
 
-def write(root: Path, check: bool = False, ml_only: bool = False, only=None, workers: int = 2) -> list[str]:
+def write(root: Path, check: bool = False, ml_only: bool = False, only=None, workers: int = 2,
+          checks: bool = False) -> list[str]:
     """Write the book under root (or, with check, only compare): the relative paths that differ. ``only``, a
-    test of a page's relative path, limits the run to those pages."""
-    builders = {rel: build for rel, build in pages(ml_only).items() if only is None or only(rel)}
+    test of a page's relative path, limits the run to those pages; ``checks`` adds each page's check and
+    accuracy figures (computed first, on ``workers`` processes)."""
+    builders = {rel: build for rel, build in pages(ml_only, checks).items() if only is None or only(rel)}
     if not ml_only:
-        prepare(workers, only)
+        prepare(workers, only, checks)
     stale = []
     for rel, build in builders.items():
         path, text = root / rel, build()
@@ -199,10 +205,10 @@ def step_lines(steps) -> list[str]:
             + ("" if step.expr is None else f"\n\n  $$ {latex(step.expr)} $$") for step in steps]
 
 
-def _entropy_page(fp, d) -> str:
+def _entropy_page(fp, d, checks: bool) -> str:
     lines = [HEADER, f"# H({d.p})", "", f"Status: {d.status}", ""]
     lines += [_math(d.expr) if d.expr is not None else f"No closed form found: {d.reason}", ""]
-    lines += _verification(record("entropy", fp), "H(P)") + _steps(d)
+    lines += (_verification(record("entropy", fp), "H(P)") if checks else []) + _steps(d)
     return "\n".join(lines) + "\n"
 
 
@@ -241,7 +247,7 @@ def _ceiling(error: float) -> str:
     return f"1e{math.ceil(math.log10(error))}"
 
 
-def _pair_page(fp, fq) -> str:
+def _pair_page(fp, fq, checks: bool) -> str:
     from . import cache
     from .proof import prove
     d = cache.derivation("kl", fp, fq)
@@ -264,11 +270,16 @@ def _pair_page(fp, fq) -> str:
             lines += ["## Invariance", "", (f"P and Q are the laws of X = ${latex(inv.g)}$ with Y from {inv.base}: "
                       f"KL({fp.label}||{fq.label}) = KL({inv.base}||{inv.base}) at the base parameters, "
                       f"**{inv.status}** from the declarations:"), "", *step_lines(inv.steps), ""]
-    lines += _verification(record("kl", fp, fq), "KL(P||Q)")
+    lines += _checks(fp, fq) if checks else []
+    lines += _steps(d)
+    return "\n".join(lines) + "\n"
+
+
+def _checks(fp, fq) -> list[str]:
+    lines = _verification(record("kl", fp, fq), "KL(P||Q)")
     cross_check = record("cross_entropy", fp, fq)
     if cross_check is not None:
         lines += [f"H(P, Q) checked the same way: **{cross_check['status']}**"
                   + (f", worst point {cross_check['digits']} digits." if cross_check["digits"] is not None else "."),
                   ""]
-    lines += _accuracy_lines(fp, fq) + _steps(d)
-    return "\n".join(lines) + "\n"
+    return lines + _accuracy_lines(fp, fq)

@@ -301,9 +301,11 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
                    workers: Annotated[int, typer.Option(min=1, help="processes for the derivations and checks")]
                    = 2,
                    only: Annotated[Optional[str], typer.Option(help='only pages matching a pattern: "kl/normal--*"')]
-                   = None):
-    """Write the formula book: an index matrix and a page per pair and per family, each with its derivation,
-    its check at 50 digits and the accuracy of its numeric function.
+                   = None,
+                   checks: Annotated[bool, typer.Option("--checks", help="each page with its 50-digit check and "
+                                                        "its numeric function's accuracy (slow)")] = False):
+    """Write the formula book: an index matrix and a page per pair and per family, each with its derivation
+    (with --checks also its check at 50 digits and the accuracy of its numeric function).
 
     \b
     Examples:
@@ -315,7 +317,7 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
     if not all_ and not ml:
         _fail("say --all (the whole book) or --ml (the identities' pages under ml/)", 2)
     from fnmatch import fnmatchcase
-    stale = write(Path(out), check=check, ml_only=ml, workers=workers,
+    stale = write(Path(out), check=check, ml_only=ml, workers=workers, checks=checks,
                   only=None if only is None else (lambda rel: fnmatchcase(rel, only)))
     for rel in stale:
         typer.echo(f"{'stale' if check else 'wrote'}: {rel}")

@@ -35,10 +35,11 @@ def test_every_committed_page_is_one_the_book_has():
 
 def test_a_stale_page_is_reported_with_exit_1(tmp_path):
     runner = CliRunner()
-    only = ["--only", "kl/normal--normal.md"]
+    only = ["--only", "kl/normal--normal.md", "--checks"]
     assert runner.invoke(app, ["derive", "--all", "--out", str(tmp_path), *only]).exit_code == 0
     page = tmp_path / "kl" / "normal--normal.md"
     assert "proven" in page.read_text() and "$$" in page.read_text() and "verified" in page.read_text()
+    assert "## Verification" in page.read_text() and "## Numeric function" in page.read_text()
     assert [p.name for p in tmp_path.rglob("*.md")] == ["normal--normal.md"]
     page.write_text(page.read_text().replace("proven", "failed"))
     result = runner.invoke(app, ["derive", "--all", "--check", "--out", str(tmp_path), *only])
