@@ -141,14 +141,24 @@ def _compare_by_quadrature(ip: Instance, iq: Instance) -> tuple[str, str]:
     from .query import cross_entropy, entropy, kl
     rng = random.Random(0)
     for _ in range(3):
-        point = [tuple(_sample(p.symbol(), rng) if v is None else v for p, v in zip(i.family.params, i.bound))
-                 for i in (ip, iq)]
+        point = _valid_point(ip, iq, rng)
         p_at, q_at = Instance(ip.family, point[0]), Instance(iq.family, point[1])
         with mpmath.workdps(40):
             gap = kl(p_at, q_at).value(40) - (cross_entropy(p_at, q_at).value(40) - entropy(p_at).value(40))
         if abs(gap) > 1e-25:
             return FAILED, f"no closed form; quadrature values differ by {gap} at a random point"
     return NUMERIC, "no closed form on a side; equal to 25+ digits by quadrature at 3 random points"
+
+
+def _valid_point(ip: Instance, iq: Instance, rng: random.Random) -> list[tuple]:
+    """Random values for the free parameters of P and Q that meet each family's relations (low < high)."""
+    for _ in range(100):
+        point = [tuple(_sample(p.symbol(), rng) if v is None else v for p, v in zip(i.family.params, i.bound))
+                 for i in (ip, iq)]
+        if not any(i.family.violations({p.name: v for p, v in zip(i.family.params, values)})
+                   for i, values in zip((ip, iq), point)):
+            return point
+    raise ValueError(f"no valid parameter point found for {ip.label} and {iq.label}")
 
 
 def _compare(kl_expr, cross, own) -> tuple[str, str]:
