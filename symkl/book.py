@@ -48,6 +48,12 @@ def _module_pages(module) -> dict[str, str]:
     return module.book_pages()
 
 
+def _page_text(job) -> str:
+    """One page's text, from a worker process (pages() holds closures, which do not travel)."""
+    rel, ml_only, checks = job
+    return pages(ml_only, checks)[rel]()
+
+
 def _jobs() -> list[tuple]:
     """What the pages show besides derivations, one job each: every check record and accuracy figure."""
     out = []
@@ -156,12 +162,18 @@ def write(root: Path, check: bool = False, ml_only: bool = False, only=None, wor
     """Write the book under root (or, with check, only compare): the relative paths that differ. ``only``, a
     test of a page's relative path, limits the run to those pages; ``checks`` adds each page's check and
     accuracy figures (computed first, on ``workers`` processes)."""
-    builders = {rel: build for rel, build in pages(ml_only, checks).items() if only is None or only(rel)}
+    rels = [rel for rel in pages(ml_only, checks) if only is None or only(rel)]
     if not ml_only:
         prepare(workers, only, checks)
+    if workers > 1 and len(rels) > 1:  # a page without a closed form compares quadratures: seconds each
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            texts = list(pool.map(_page_text, [(rel, ml_only, checks) for rel in rels], chunksize=4))
+    else:
+        texts = [_page_text((rel, ml_only, checks)) for rel in rels]
     stale = []
-    for rel, build in builders.items():
-        path, text = root / rel, build()
+    for rel, text in zip(rels, texts):
+        path = root / rel
         if not path.exists() or path.read_text() != text:
             stale.append(rel)
             if not check:
