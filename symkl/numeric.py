@@ -463,7 +463,7 @@ class Edges:
                 integers = {s: v for s, v in values.items() if self.domains.get(s) == "posint"}
                 edges = {s: v for s, v in values.items() if s not in integers}
                 form = substitute(self.expr, integers) if integers else self.expr
-                self.forms[pattern] = sp.sympify(substitute(form, edges))
+                self.forms[pattern] = sp.sympify(substitute(form, edges))  # safe: a sympy expr
             return self.forms[pattern]
 
     def mpmath_form(self, point):
@@ -794,7 +794,7 @@ COSTS = {"DIV": 2, "POW": 4, "LOG": 3, "EXP": 3, "LOG1P": 3, "EXPM1": 3, "PHI": 
 def cost(expr: sp.Expr) -> float:
     """Roughly what evaluating expr costs, in products: a special function is dozens of them."""
     counts = sp.count_ops(expr, visual=True)
-    return float(sum(n * COSTS.get(str(op), 1) for op, n in sp.sympify(counts).as_coefficients_dict().items()))
+    return float(sum(n * COSTS.get(str(op), 1) for op, n in sp.sympify(counts).as_coefficients_dict().items()))  # safe: sympy
 
 
 def _badness(errors: list) -> tuple:

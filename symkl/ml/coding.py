@@ -174,7 +174,7 @@ def _sign(expr: sp.Expr) -> int:
     if exact:
         return 0
     try:
-        v = sp.sympify(expr).evalf(30, strict=True, maxn=SIGN_BITS)
+        v = sp.sympify(expr).evalf(30, strict=True, maxn=SIGN_BITS)  # safe: a sympy expr
     except PrecisionExhausted:
         v = sp.S.Zero
     if v != 0:

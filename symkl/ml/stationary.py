@@ -41,7 +41,7 @@ def tidy(expr: sp.Expr, identities: dict | None = None) -> sp.Expr:
 def forms(expr: sp.Expr, identities: dict | None = None) -> list[sp.Expr]:
     """Equal forms of a parameter expression: simplified, factored, and under identities such as
     p1 + p2 + p3 = 1 each symbol eliminated in turn (1 - p1 - p2 read back as p3 where it appears)."""
-    expr = sp.factor_terms(sp.simplify(sp.sympify(expr)))
+    expr = sp.factor_terms(sp.simplify(sp.sympify(expr)))  # safe: a derived expr
     out = [expr, sp.factor(expr)]
     for total, value in (identities or {}).items():
         for s in sp.Add.make_args(total):
