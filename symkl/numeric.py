@@ -794,7 +794,8 @@ COSTS = {"DIV": 2, "POW": 4, "LOG": 3, "EXP": 3, "LOG1P": 3, "EXPM1": 3, "PHI": 
 def cost(expr: sp.Expr) -> float:
     """Roughly what evaluating expr costs, in products: a special function is dozens of them."""
     counts = sp.count_ops(expr, visual=True)
-    return float(sum(n * COSTS.get(str(op), 1) for op, n in sp.sympify(counts).as_coefficients_dict().items()))  # safe: sympy
+    weights = sp.sympify(counts).as_coefficients_dict()  # safe: count_ops' own sympy expression
+    return float(sum(n * COSTS.get(str(op), 1) for op, n in weights.items()))
 
 
 def _badness(errors: list) -> tuple:
