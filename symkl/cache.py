@@ -19,6 +19,7 @@ from .serialize import NotSerializable, decode, encode
 
 _MEMORY: dict[str, Derivation] = {}
 _ENGINE: list[str] = []
+_SOURCE: list[str] = []
 
 
 def cache_dir() -> Path:
@@ -28,14 +29,32 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symkl"
 
 
+CONSUMERS = ("ml", "book.py", "cli.py")
+"""Parts of symkl that read derivations and never shape them: editing them keeps the derivation cache."""
+
+
 def engine_hash() -> str:
-    """A hash of symkl's own source: any change to the engine invalidates every cached result."""
+    """A hash of the derivation engine's source (symkl without CONSUMERS): any change to it invalidates every
+    cached derivation."""
     if not _ENGINE:
-        digest = hashlib.sha256()
-        for path in sorted(Path(__file__).parent.rglob("*.py")):
-            digest.update(path.read_bytes())
-        _ENGINE.append(digest.hexdigest()[:16])
+        _ENGINE.append(_source_digest(lambda parts: parts[0] not in CONSUMERS))
     return _ENGINE[0]
+
+
+def source_hash() -> str:
+    """A hash of all of symkl's source, for results (symkl.ml's) that any module may shape."""
+    if not _SOURCE:
+        _SOURCE.append(_source_digest(lambda parts: True))
+    return _SOURCE[0]
+
+
+def _source_digest(include) -> str:
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        if include(path.relative_to(root).parts):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def code_hash(*modules: str) -> str:

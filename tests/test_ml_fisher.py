@@ -166,6 +166,11 @@ def test_the_table_is_read_from_the_catalog():
     assert ("categorical[3]", True) in table and ("mvnormal[2]", False) in table
 
 
+NO_CLOSED_FORM = ("logistic", "studentt", "kumaraswamy", "negativebinomial")
+"""KL has no closed form in the family's own parameters and the expectation engine reaches neither E[score
+score^T] nor E[Hessian of log p] (digamma/trigamma sums, logistic's and kumaraswamy's log-terms)."""
+
+
 def _sample(table: tuple, size: str | None) -> tuple:
     """SYMKL_SLOW_SIZE entries spread evenly over the table (all by default)."""
     if size is None or int(size) >= len(table):
@@ -197,6 +202,9 @@ def test_every_catalog_family(spec, logits):
     f = fisher(spec, logits)
     if _moves(spec, f.chart.symbols):
         assert not f.ok and "not regular" in f.note, (spec, f.note)
+        return
+    if spec in NO_CLOSED_FORM:
+        assert f.matrix is None and not f.ok and "no closed form" in f.note, (spec, f.matrix, f.note)
         return
     assert f.ok, (spec, f.agreement, f.note)
     textbook = {**TEXTBOOK, **TEXTBOOK_MORE}.get(spec) if not logits else None

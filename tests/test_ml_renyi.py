@@ -149,8 +149,17 @@ def test_every_exponential_family_of_the_catalog_is_covered():
     from symkl import families
     from symkl.ml.renyi import supported
     covered = {f.label for f in supported()}
-    assert {f.label for f in families() if f.exp_family is not None and not isinstance(f.dim, sp.Symbol)} <= covered
+    exponential = {f.label for f in families() if f.exp_family is not None and not f.exp_family.fixed_stats
+                   and not isinstance(f.dim, sp.Symbol)}
+    assert exponential <= covered
     assert {"categorical[3]", "dirichlet[3]"} <= covered and "laplace" not in covered
+
+
+def test_a_form_that_holds_only_at_fixed_parameters_is_refused():
+    """studentt's T(x) = log(1 + ((x - loc)/scale)^2/df) moves with df: P and Q with different df share no
+    statistic, so the log-partition formula would be wrong (it was off by 7e-4 from KL at alpha -> 1)."""
+    with pytest.raises(FamilyError, match="fixed statistics"):
+        renyi("studentt", "studentt", "1/2")
 
 
 def test_dirichlet_against_the_multivariate_beta_formula():

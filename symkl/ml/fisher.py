@@ -35,8 +35,11 @@ from .stationary import FAILED, PROVEN, hessian, number, tidy, vanishes
 TABLE_PARAMS = 4
 """A family declared per size enters the table at the largest size up to 3 with at most this many parameters."""
 NO_KL_ROUTE = "nothing to compare: no F from KL"
+NOT_DERIVED = "not derived: no closed form by this route"
+BY_EXPECTATION = "-E[Hessian of log p], equal to E[score score^T] (no smooth closed-form KL to differentiate)"
 H_STEPS = tuple(mpmath.mpf(10) ** -k for k in range(2, 9))
 ROUTE_SECONDS = 120.0
+ROUTES_AGREE = "E[score score^T] = -E[Hessian of log p]"
 
 
 def catalog_table() -> tuple[tuple[str, bool], ...]:
@@ -157,8 +160,13 @@ class Fisher:
 
     @property
     def ok(self) -> bool:
-        return self.matrix is not None and all(v == PROVEN for v in self.agreement.values()) and \
-            bool(self.remainder and self.remainder["bounded"])
+        """F was found and nothing contradicts it: where KL has a closed form, the quadratic approximation's
+        remainder stays bounded; otherwise the two expectation routes agree."""
+        if self.matrix is None or FAILED in self.agreement.values():
+            return False
+        if self.remainder is not None:
+            return bool(self.remainder["bounded"])
+        return self.agreement.get(ROUTES_AGREE) == PROVEN
 
 
 def fisher(spec, logits: bool = False, remainder: bool = True, routes: tuple = ("score", "curvature")) -> Fisher:
@@ -167,16 +175,18 @@ def fisher(spec, logits: bool = False, remainder: bool = True, routes: tuple = (
     matrix, how = _by_kl(c)
     by_score = _by_expectation(c, "score") if "score" in routes else None
     by_curvature = _by_expectation(c, "curvature") if "curvature" in routes else None
-    agreement = {name: NO_KL_ROUTE if matrix is None else FAILED if other is None else _same(matrix, other)
+    agreement = {name: NO_KL_ROUTE if matrix is None else NOT_DERIVED if other is None else _same(matrix, other)
                  for name, route, other in (("E[score score^T]", "score", by_score),
                                             ("-E[Hessian of log p]", "curvature", by_curvature)) if route in routes}
     if by_score is not None and by_curvature is not None:
-        agreement["E[score score^T] = -E[Hessian of log p]"] = _same(by_score, by_curvature)
+        agreement[ROUTES_AGREE] = _same(by_score, by_curvature)
+    from_kl = matrix is not None
+    if not from_kl and agreement.get(ROUTES_AGREE) == PROVEN and not _moving_support(c):
+        matrix, how = by_curvature, BY_EXPECTATION
     note = "" if matrix is not None else _why_not(c)
     if matrix is not None:
         matrix = matrix.applyfunc(tidy)
-    check = remainder_check(c, matrix, {**sample_point(c), **c.values}) if remainder and matrix is not None \
-        else None
+    check = remainder_check(c, matrix, {**sample_point(c), **c.values}) if remainder and from_kl else None
     return Fisher(c, matrix, how, by_score, by_curvature, agreement, check, note)
 
 
@@ -189,7 +199,7 @@ def _by_kl(c: Chart) -> tuple[sp.Matrix | None, str]:
     kinks (Abs, sign) that make the Hessian formula meaningless at theta' = theta."""
     theta, other = c.symbols, _primed(c.symbols)
     kl = c.kl(theta, other)
-    if kl is None or kl.has(sp.Piecewise) or kl.is_infinite:
+    if kl is None or kl.has(sp.Piecewise, sp.Sum) or kl.is_infinite:  # a Sum: no closed form to differentiate
         return None, "no smooth closed-form KL"
     same = dict(zip(other, theta))
     if not kl.has(sp.Abs, sp.sign):
@@ -242,14 +252,19 @@ def _same(a: sp.Matrix, b: sp.Matrix) -> str:
     return FAILED if FAILED in statuses else PROVEN if statuses == {PROVEN} else statuses.pop()
 
 
-def _why_not(c: Chart) -> str:
+def _moving_support(c: Chart) -> set:
+    """The family's parameters its support depends on (uniform's ends): no Fisher information in those."""
     fam = c.family
-    support = fam.support(*fam.symbols())
-    moves = support.free_symbols & set(fam.symbols())
+    return fam.support(*fam.symbols()).free_symbols & set(c.symbols)
+
+
+def _why_not(c: Chart) -> str:
+    support = c.family.support(*c.family.symbols())
+    moves = _moving_support(c)
     if moves:
         return (f"not regular: the support {support} moves with {', '.join(map(str, sorted(moves, key=str)))}, so "
                 f"KL(theta||theta') is infinite on one side and not quadratic near theta' = theta")
-    return "no closed-form KL for the family"
+    return "no closed form: KL has none in the family's parameters, and neither expectation route reached one"
 
 
 def sample_point(c: Chart, seed: int = 1) -> dict:

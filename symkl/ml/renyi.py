@@ -154,7 +154,13 @@ def supported() -> list[Family]:
     finite support (categorical[3], by the finite sum)."""
     from .. import families
     return [f for f in families() if not isinstance(f.dim, sp.Symbol)
-            and (f.exp_family is not None or f.dim is None and _definition_sum(f) is not None)]
+            and (_exponential(f) or f.dim is None and _definition_sum(f) is not None)]
+
+
+def _exponential(fam: Family) -> bool:
+    """An exponential family whose statistics do not depend on the parameters: studentt's form holds only at
+    fixed df, loc and scale, so P and Q with different df do not share T(x) and the log-partition route fails."""
+    return fam.exp_family is not None and not fam.exp_family.fixed_stats
 
 
 def _refusal(fam: Family, why: str) -> FamilyError:
@@ -166,10 +172,11 @@ def _derive(fam: Family) -> _Derived:
     if fam.dim is not None and fam.exp_family is None:
         raise _refusal(fam, "is multivariate with no exponential-family form declared")
     P, Q = fam.symbols("_p"), fam.symbols("_q")
-    if fam.exp_family is None:
+    if not _exponential(fam):
         numerator = _definition_sum(fam)
         if numerator is None:
-            raise _refusal(fam, "declares no exponential-family form and has no small finite support")
+            raise _refusal(fam, "declares no exponential-family form with fixed statistics and has no small "
+                                "finite support")
         expr = numerator / (ALPHA - 1)
         steps = (Step("D_alpha = log(sum_i p_i^alpha q_i^(1 - alpha))/(alpha - 1)", expr,
                       "the definition, a finite sum"),)
@@ -283,7 +290,10 @@ def limit_check(fam: Family, numerator: sp.Expr, shared: dict | None = None) -> 
     """Whether D_alpha -> KL(P||Q) (the catalog's) as alpha -> 1: sympy's limit, else l'Hopital (the numerator
     vanishes at alpha = 1, so the limit is its derivative there); said how."""
     from .. import cache
-    kl = cache.derivation("kl", fam, fam).expr.subs(shared or {})
+    kl = cache.derivation("kl", fam, fam).expr
+    if kl is None:
+        return "alpha -> 1: not compared (the catalog has no closed-form KL for the family)"
+    kl = kl.subs(shared or {})
     found = attempt(LIMIT_SECONDS, "the limit alpha -> 1", lambda: sp.limit(numerator / (ALPHA - 1), ALPHA, 1))
     by_limit = None
     if found is not None and not found.has(sp.Limit, sp.nan, sp.zoo, sp.oo):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-from ..cache import cache_dir, engine_hash, read_checked, write_checked
+from ..cache import cache_dir, read_checked, source_hash, write_checked
 from ..expectation import Step
 from ..serialize import NotSerializable, decode, encode
 
@@ -22,7 +22,7 @@ def storable(cls):
 def remembered(kind: str, key: str, build, code: str | None = None):
     """build(), or its stored result for (kind, key) when symkl's code (or, given, the ``code`` hash of the
     modules the result depends on) and the key are unchanged."""
-    digest = hashlib.sha256(f"{code or engine_hash()}|{kind}|{key}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{code or source_hash()}|{kind}|{key}".encode()).hexdigest()[:32]
     path = cache_dir() / f"ml-{kind}-{digest}.json"
     payload = read_checked(path)
     if payload is not None:
