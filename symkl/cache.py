@@ -29,8 +29,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symkl"
 
 
-CONSUMERS = ("ml", "book.py", "cli.py")
-"""Parts of symkl that read derivations and never shape them: editing them keeps the derivation cache."""
+CONSUMERS = ("ml", "book.py", "cli.py", "quadrature.py")
+"""Parts of symkl that read derivations, or evaluate definitions numerically, and never shape a derivation:
+editing them keeps the derivation cache."""
 
 
 def engine_hash() -> str:

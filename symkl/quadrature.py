@@ -12,6 +12,7 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
+from .budget import attempt
 from .support import bounds
 
 MAX_TERMS = 200_000
@@ -125,7 +126,10 @@ def _integral_of(fp, p_values, x, log_p, integrand, dps, method):
         g = _weighted(x, log_p, integrand, dps + 20)
         support = bounds(fp.support(*p_values))
         lo, hi = (_mp(v) for v in support)
-        cuts = sorted({_mp(c) for c in _kinks(x, integrand, log_p) | _landmarks(fp, p_values)} - {lo, hi})
+        landmarks = {_mp(c) for c in _landmarks(fp, p_values)}
+        even = {lo + (hi - lo) * k / 64 for k in range(1, 64)} if mpmath.isfinite(lo) and mpmath.isfinite(hi) else set()
+        grid = sorted(c for c in landmarks | even if lo < c < hi)   # where a kink no formula finds is looked for
+        cuts = sorted(({_mp(c) for c in _kinks(x, integrand, log_p, grid=grid)} | landmarks) - {lo, hi})
         points = [lo] + [c for c in cuts if lo < c < hi] + [hi]
         near = {}
         for end, side in zip(support, (1, -1)):
@@ -280,13 +284,31 @@ def _plain_landmarks(lo, hi) -> set:
     return {sign * step for step in steps for sign in (1, -1)} | {sp.S.Zero}
 
 
-def _kinks(x, *exprs):
-    """Points where |x - c| makes the integrand non-smooth."""
+KINK_SECONDS = 2.0
+
+
+def _kinks(x, *exprs, grid=()):
+    """Points where |f(x)| makes the integrand non-smooth: the real roots of each f, by sympy for a polynomial f
+    (within a CPU budget), else bracketed between the sign changes of f over ``grid``. For a log-odds f,
+    27/50*log(x/(1 - x)) + c, sympy's solve returns no root at all, or expands f into a polynomial of degree 50
+    and factors it for hours."""
     out = set()
     for e in exprs:
         for a in e.atoms(sp.Abs):
-            out |= {r for r in sp.solve(a.args[0], x) if r.is_real}
+            f = a.args[0]
+            roots = attempt(KINK_SECONDS, "the kinks of the integrand", lambda: sp.solve(f, x)) \
+                if f.is_polynomial(x) else None
+            out |= {r for r in roots if r.is_real} if roots is not None else _sign_changes(x, f, grid)
     return out
+
+
+def _sign_changes(x, f, grid) -> set:
+    """The roots of f bracketed by consecutive points of grid where f changes sign."""
+    fn = sp.lambdify(x, f, "mpmath")
+    values = [(t, fn(t)) for t in grid]
+    roots = (mpmath.findroot(fn, (a, b), solver="anderson")
+             for (a, fa), (b, fb) in zip(values, values[1:]) if mpmath.sign(fa) * mpmath.sign(fb) < 0)
+    return {sp.Float(r, mpmath.mp.dps) for r in roots if mpmath.isfinite(r)}
 
 
 SMOOTH_ORDER = 24

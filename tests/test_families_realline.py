@@ -256,6 +256,17 @@ def test_no_closed_form_value_by_quadrature():
               digits=20)
 
 
+def test_logistic_against_laplace_by_quadrature_at_the_kink():
+    """logistic||laplace has no closed form here: its value integrates p log(p/q) in logistic's base variable u,
+    where laplace's kink |x - loc| sits at a root of 19/50*log(u/(1 - u)) + c, which sympy's solve would expand to a
+    degree-50 polynomial and factor for hours: the root is bracketed numerically instead."""
+    r = kl("logistic(91/25, 27/50)", "laplace(69/25, 19/50)")
+    assert r.status == "no-closed-form"
+    with mpmath.workdps(45):
+        close(r.value(40), _quad_kl("logistic", (Q("91/25"), Q("27/50")), "laplace", (Q("69/25"), Q("19/50")),
+                                    [-60, Q("69/25"), Q("91/25"), 60]), digits=35)
+
+
 def test_cross_entropy_vonmises():
     with mpmath.workdps(40):  # H(P, Q) = KL + H(P)
         close(cross_entropy("vonmises(1, 2)", "vonmises(-2, 1/2)").value(40),
