@@ -288,17 +288,16 @@ KINK_SECONDS = 2.0
 
 
 def _kinks(x, *exprs, grid=()):
-    """Points where |f(x)| makes the integrand non-smooth: the real roots of each f, by sympy for a polynomial f
-    (within a CPU budget), else bracketed between the sign changes of f over ``grid``. For a log-odds f,
-    27/50*log(x/(1 - x)) + c, sympy's solve returns no root at all, or expands f into a polynomial of degree 50
-    and factors it for hours."""
+    """Points where |f(x)| makes the integrand non-smooth: the real roots of each f by sympy (within a CPU
+    budget), and for an f that is not a polynomial also those bracketed between its sign changes over ``grid``:
+    for a log-odds f, 27/50*log(x/(1 - x)) + c, sympy's solve returns no root at all, or expands f into a
+    polynomial of degree 50 and factors it for hours."""
     out = set()
     for e in exprs:
         for a in e.atoms(sp.Abs):
             f = a.args[0]
-            roots = attempt(KINK_SECONDS, "the kinks of the integrand", lambda: sp.solve(f, x)) \
-                if f.is_polynomial(x) else None
-            out |= {r for r in roots if r.is_real} if roots is not None else _sign_changes(x, f, grid)
+            roots = attempt(KINK_SECONDS, "the kinks of the integrand", lambda: sp.solve(f, x)) or []
+            out |= {r for r in roots if r.is_real} | (set() if f.is_polynomial(x) else _sign_changes(x, f, grid))
     return out
 
 
