@@ -7,7 +7,7 @@ Sums run term by term until a geometric bound on the tail is below the target pr
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import mpmath
 import sympy as sp
@@ -296,7 +296,7 @@ def _kinks(x, *exprs, grid=()):
     for e in exprs:
         for a in e.atoms(sp.Abs):
             f = a.args[0]
-            roots = attempt(KINK_SECONDS, "the kinks of the integrand", lambda: sp.solve(f, x)) or []
+            roots = attempt(KINK_SECONDS, "the kinks of the integrand", partial(sp.solve, f, x)) or []
             out |= {r for r in roots if r.is_real} | (set() if f.is_polynomial(x) else _sign_changes(x, f, grid))
     return out
 

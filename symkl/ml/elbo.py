@@ -240,7 +240,7 @@ def _by_findroot(mod: Model, value: sp.Expr, target: dict) -> str:
     start = _q_matching(mod, mod.prior_params(mod.symbols))
     worst = float(DPS)
     for point in mod.points:
-        subs = {mod.symbols[k]: sp.sympify(v) for k, v in point.items() if mod.symbols[k] not in variables}
+        subs = {mod.symbols[k]: sp.sympify(v, strict=True) for k, v in point.items() if mod.symbols[k] not in variables}  # safe: strict
         objective = value.subs(subs).subs(back)
         field_ = gradient(objective, coords)
         negative = sp.lambdify([coords], -objective, "scipy")
@@ -262,11 +262,11 @@ def _by_findroot(mod: Model, value: sp.Expr, target: dict) -> str:
 
 def _check(mod, z, log_joint, post, log_evidence, value, divergence, point) -> Check:
     """log p(x), the ELBO and the KL at a point by mpmath quadrature over z of the declared densities only."""
-    subs = {mod.symbols[k]: sp.sympify(v) for k, v in point.items()}
+    subs = {mod.symbols[k]: sp.sympify(v, strict=True) for k, v in point.items()}   # safe: strict, numbers only
     fam = mod.prior
     joint = log_joint.subs(subs)
-    q = tuple(sp.sympify(v).subs(subs) for v in mod.q_params(mod.symbols))
-    prior = tuple(sp.sympify(v).subs(subs) for v in mod.prior_params(mod.symbols))
+    q = tuple(sp.sympify(v).subs(subs) for v in mod.q_params(mod.symbols))   # safe: the model's own expressions
+    prior = tuple(sp.sympify(v).subs(subs) for v in mod.prior_params(mod.symbols))   # safe: the model's own
     with mpmath.workdps(DPS + 10):
         evidence = mpmath.log(expectation_value(fam, prior, sp.exp(mod.log_likelihood(mod.symbols, z).subs(subs)),
                                                 z, DPS + 10))

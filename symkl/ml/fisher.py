@@ -39,7 +39,9 @@ NOT_DERIVED = "not derived: no closed form by this route"
 BY_EXPECTATION = "-E[Hessian of log p], equal to E[score score^T] (no smooth closed-form KL to differentiate)"
 H_STEPS = tuple(mpmath.mpf(10) ** -k for k in range(2, 9))
 ROUTE_SECONDS = 120.0
-ROUTES_AGREE = "E[score score^T] = -E[Hessian of log p]"
+SCORE_ROUTE, CURVATURE_ROUTE = "E[score score^T]", "-E[Hessian of log p]"
+ROUTES_AGREE = f"{SCORE_ROUTE} = {CURVATURE_ROUTE}"
+ROUTE_NAMES = (SCORE_ROUTE, CURVATURE_ROUTE, ROUTES_AGREE)
 
 
 def catalog_table() -> tuple[tuple[str, bool], ...]:
@@ -176,8 +178,8 @@ def fisher(spec, logits: bool = False, remainder: bool = True, routes: tuple = (
     by_score = _by_expectation(c, "score") if "score" in routes else None
     by_curvature = _by_expectation(c, "curvature") if "curvature" in routes else None
     agreement = {name: NO_KL_ROUTE if matrix is None else NOT_DERIVED if other is None else _same(matrix, other)
-                 for name, route, other in (("E[score score^T]", "score", by_score),
-                                            ("-E[Hessian of log p]", "curvature", by_curvature)) if route in routes}
+                 for name, route, other in ((SCORE_ROUTE, "score", by_score),
+                                            (CURVATURE_ROUTE, "curvature", by_curvature)) if route in routes}
     if by_score is not None and by_curvature is not None:
         agreement[ROUTES_AGREE] = _same(by_score, by_curvature)
     from_kl = matrix is not None

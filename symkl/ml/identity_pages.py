@@ -120,14 +120,14 @@ def elbo_page() -> str:
 
 
 def fisher_page() -> str:
-    from .fisher import ROUTES_AGREE, catalog_table, fisher
+    from .fisher import ROUTE_NAMES, catalog_table, fisher
     from .trust import trust_region
     lines = _head("fisher") + ["| family | coordinates | A = B | A = C | B = C | remainder/h^3 as h -> 0 |",
                                "|---|---|---|---|---|---|"]
     details = []
     for spec, logits in catalog_table():
         f = fisher(spec, logits)
-        a = [f.agreement.get(name, "-") for name in ("E[score score^T]", "-E[Hessian of log p]", ROUTES_AGREE)]
+        a = [f.agreement.get(name, "-") for name in ROUTE_NAMES]
         r = f.remainder
         tail = "-" if r is None else (f"bounded, -> {mpmath.nstr(r['ratios'][-1][1], 8)}" if r["bounded"]
                                       else "NOT bounded")

@@ -108,7 +108,7 @@ def check_order(alpha) -> sp.Expr:
     unless 0 < alpha < oo and alpha != 1."""
     from ..parse import parse_number
     a = parse_number(alpha) if isinstance(alpha, str) else sp.Rational(str(alpha)) if isinstance(alpha, float) \
-        else sp.sympify(alpha)
+        else sp.sympify(alpha, strict=True)   # safe: strict; text went through the parser
     if a.is_infinite:
         raise ValueError(f"the Rényi order alpha must be finite, got {a} (D_oo is the max-divergence, not derived here)")
     if not a.is_number or not a.is_real:
@@ -218,7 +218,7 @@ def _definition_sum(fam: Family) -> sp.Expr | None:
     from ..divergence import density_at
     P, Q = fam.symbols("_p"), fam.symbols("_q")
     support = fam.support(*P)
-    size = sp.sympify(support.size if isinstance(support, sp.Range) else len(support)
+    size = sp.sympify(support.size if isinstance(support, sp.Range) else len(support)   # safe: a size, never text
                       if isinstance(support, sp.FiniteSet) else sp.oo)
     if not size.is_Integer or size > 16:
         return None
