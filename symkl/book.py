@@ -217,9 +217,14 @@ def step_lines(steps) -> list[str]:
             + ("" if step.expr is None else f"\n\n  $$ {latex(step.expr)} $$") for step in steps]
 
 
+def _formula(d) -> str:
+    """The closed form in display math, or why there is none (the step no rule reached)."""
+    return _math(d.expr) if d.expr is not None else f"No closed form found: {d.reason}"
+
+
 def _entropy_page(fp, d, checks: bool) -> str:
     lines = [HEADER, f"# H({d.p})", "", f"Status: {d.status}", ""]
-    lines += [_math(d.expr) if d.expr is not None else f"No closed form found: {d.reason}", ""]
+    lines += [_formula(d), ""]
     lines += (_verification(record("entropy", fp), "H(P)") if checks else []) + _steps(d)
     return "\n".join(lines) + "\n"
 
@@ -270,9 +275,9 @@ def _pair_page(fp, fq, checks: bool) -> str:
              f"${latex(fp.support(*fp.symbols('_p')))}$"),
              (f"- Q = {fq.label}: $\\log q(x) = {latex(fq.log_density(x, *fq.symbols('_q')))}$ on "
              f"${latex(fq.support(*fq.symbols('_q')))}$"),
-             f"- Status: {d.status}" + (f" ({d.reason})" if d.reason else ""), "", "## KL(P||Q)", ""]
-    lines += [_math(d.expr) if d.expr is not None else f"No closed form found: {d.reason}", ""]
-    lines += ["## H(P, Q)", "", _math(cross.expr) if cross.expr is not None else "No closed form found.", ""]
+             f"- Status: {d.status}" + (f" ({d.reason})" if d.reason and d.expr is not None else ""), "",
+             "## KL(P||Q)", ""]
+    lines += [_formula(d), "", "## H(P, Q)", "", _formula(cross), ""]
     if d.status != "infinite":
         proof = prove(fp, fq)
         lines += ["## Identity", "", (f"KL(P||Q) = H(P,Q) - H(P): **{proof.status}**; "

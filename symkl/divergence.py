@@ -77,18 +77,24 @@ def derive(quantity: str, fp: Family, fq: Family | None = None) -> Derivation:
     return _finish(quantity, fp, fq, integrand, p_params, x, inside.condition, inside.reason, steps)
 
 
+def _no_closed_form(quantity, fp, q_label, condition, reason, steps, why: str) -> Derivation:
+    """The derivation stops at the step no rule reached; its reason says which (after any support reason)."""
+    steps.append(Step("no closed form", None, why))
+    return Derivation(quantity, fp.label, q_label, None, condition, "; ".join(filter(None, [reason, why])),
+                      "no-closed-form", tuple(steps))
+
+
 def _finish(quantity, fp, fq, integrand, p_params, x, condition, reason, steps) -> Derivation:
     """Take E_P of the integrand, make it readable, and wrap it in the finiteness condition."""
     q_label = fq.label if fq else None
     try:
         value, term_steps = expect(fp, p_params, integrand, x, bounded_below=quantity != "entropy")
     except NoClosedForm as err:
-        steps.append(Step("no closed form", None, str(err)))
-        return Derivation(quantity, fp.label, q_label, None, condition, reason, "no-closed-form", tuple(steps))
+        return _no_closed_form(quantity, fp, q_label, condition, reason, steps, str(err))
     steps += term_steps
     if infinities(value) - {sp.oo}:
-        steps.append(Step("no closed form", None, f"E_P of the terms diverges to -oo: {value}"))
-        return Derivation(quantity, fp.label, q_label, None, condition, reason, "no-closed-form", tuple(steps))
+        return _no_closed_form(quantity, fp, q_label, condition, reason, steps,
+                               f"E_P of the terms diverges to -oo: {value}")
     value, finite_when = finite_branch(value)
     if finite_when is not sp.true:
         condition = simplest(sp.And(condition, finite_when))
