@@ -170,8 +170,11 @@ def _bounded_exp(a):
     """exp(a), but inf beyond a = 1e6: a gumbel's exp(-(x - loc)/scale) at the node x = -1e100 of an infinite
     range would otherwise ask gmpy2 for a number too large to hold, which aborts the process (no exception).
     Where it matters the density there is exp(-inf) = 0, and _product drops the node."""
-    if mpmath.mpmathify(a).real > EXP_LIMIT:
+    real = mpmath.mpmathify(a).real
+    if real > EXP_LIMIT:
         return mpmath.inf
+    if real < -EXP_LIMIT:   # exp(-1e300) at a far node costs mpmath seconds, for a value no sum can see
+        return mpmath.mpf(0)
     return mpmath.exp(a)
 
 

@@ -34,6 +34,11 @@ TEXTBOOK = {  # F in the family's own parameters, typed from the textbooks
     "gamma": sp.Matrix([[sp.polygamma(1, shape), -1 / rate], [-1 / rate, shape / rate**2]]),
     "laplace": sp.diag(1 / scale**2, 1 / scale**2),
     "lognormal": sp.diag(1 / sigma**2, 2 / sigma**2),   # log X ~ normal(mu, sigma): the same information
+    # the expectation routes reach these through sinh/cosh and polygamma(0, shape + 1): proven only when the
+    # comparison rewrites those (it said "numerically confirmed" in some processes, "proven" in others)
+    "inversegaussian": sp.diag(sp.Symbol("lam", positive=True) / sp.Symbol("mu", positive=True)**3,
+                               1 / (2 * sp.Symbol("lam", positive=True)**2)),
+    "inversegamma": sp.Matrix([[sp.polygamma(1, shape), -1 / scale], [-1 / scale, shape / scale**2]]),
 }
 a, b = sp.symbols("a b", positive=True)
 alphas = sp.symbols("alpha1:4", positive=True)
