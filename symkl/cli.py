@@ -1,9 +1,10 @@
 """The symkl command line: symbolic queries, proofs and the catalog summary. Exit codes: 0 ok, 1 a check found a
-difference, 2 bad input, 3 out of time."""
+difference, 2 bad input, 3 out of time, 4 a worker process died."""
 from __future__ import annotations
 
 import json
 from enum import Enum
+from functools import partial
 from typing import Annotated, Optional
 
 import typer
@@ -79,6 +80,16 @@ def _run(query, *args):
         _fail(str(err), 3)
     except ValueError as err:
         _fail(str(err), 2)
+
+
+def _pooled(step, *args):
+    """step(*args) for a command that fans out to worker processes (unbounded by --timeout: minutes are its
+    normal): a worker that dies (out of memory, killed) is a message and exit 4, not a traceback."""
+    from concurrent.futures.process import BrokenProcessPool
+    try:
+        return step(*args)
+    except BrokenProcessPool:
+        _fail("a worker process ended abruptly (out of memory, or killed); rerun with --workers 1", 4)
 
 
 def _density(text, support, discrete, assume, values):
@@ -268,7 +279,7 @@ def check_command(p: OptSpecArg = None,
     if all_ == bool(given):
         _fail("give P (and Q), or --all", 2)
     if all_:
-        records = check_all(workers, points)
+        records = _pooled(check_all, workers, points)
     elif len(given) == 1:  # P only: its entropy
         custom = {"p": _density(p_density, p_support or support, discrete, assume, p_values)}
         _check_assumptions(assume, custom)
@@ -317,8 +328,8 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
     if not all_ and not ml:
         _fail("say --all (the whole book) or --ml (the identities' pages under ml/)", 2)
     from fnmatch import fnmatchcase
-    stale = write(Path(out), check=check, ml_only=ml, workers=workers, checks=checks,
-                  only=None if only is None else (lambda rel: fnmatchcase(rel, only)))
+    stale = _pooled(partial(write, Path(out), check=check, ml_only=ml, workers=workers, checks=checks,
+                            only=None if only is None else (lambda rel: fnmatchcase(rel, only))))
     for rel in stale:
         typer.echo(f"{'stale' if check else 'wrote'}: {rel}")
     typer.echo(f"{len(stale)} page(s) {'stale' if check else 'written'}")
@@ -449,16 +460,20 @@ def families_command(as_json: JsonOpt = False):
 
 
 @app.command("catalog")
-def catalog_command(as_json: JsonOpt = False, workers: Annotated[int, typer.Option(help="processes")] = 2):
+def catalog_command(as_json: JsonOpt = False, workers: Annotated[int, typer.Option(help="processes")] = 2,
+                    p: Annotated[Optional[list[str]], typer.Option(
+                        "--p", help="only this P's row (repeatable); without it every pair, minutes on a cold "
+                                    "cache")] = None):
     """Derive KL for every pair in the catalog (cached) and print the summary matrix.
 
     \b
     Examples:
-      symkl catalog
-      symkl catalog --json --workers 1
+      symkl catalog --p normal --p poisson
+      symkl catalog --json --workers 1 --p "categorical[3]"
     """
-    from .catalog import summary
-    typer.echo(summary(as_json, workers))
+    from .catalog import row_labels, summary
+    rows = _run(row_labels, p) if p else None
+    typer.echo(_pooled(summary, as_json, workers, rows))
 
 
 def _register_identities() -> None:

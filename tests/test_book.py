@@ -14,15 +14,16 @@ BOOK = Path(__file__).resolve().parent.parent / "derivations"
 
 @pytest.mark.slow
 def test_committed_book_is_up_to_date():
-    """Every page (SYMKL_SLOW_SIZE=all), or an even sample of SYMKL_SLOW_SIZE pages with the index and the
-    identities' pages: each is what `symkl derive --all` writes now."""
+    """Every page (SYMKL_SLOW_SIZE=all), or an even sample of SYMKL_SLOW_SIZE pair and entropy pages with the
+    identities' pages: each is what `symkl derive --all` writes now. The index, whose matrix needs every pair of
+    the catalog derived (minutes on a cold cache), is compared only with all."""
     size = os.environ.get("SYMKL_SLOW_SIZE", "16")
     names = sorted(pages())
     if size == "all":
         chosen = set(names)
     else:
         pairs = [n for n in names if n.startswith(("kl/", "entropy/"))]
-        chosen = set(pairs[::max(1, len(pairs) // int(size))]) | {n for n in names if n not in pairs}
+        chosen = set(pairs[::max(1, len(pairs) // int(size))]) | {n for n in names if n not in pairs} - {"README.md"}
     assert write(BOOK, check=True, only=chosen.__contains__) == []
 
 

@@ -323,7 +323,8 @@ def test_unsupported_base_is_a_usage_error(base):
 
 @pytest.fixture(scope="module")
 def catalog_output():
-    result = runner.invoke(app, ["catalog", "--workers", "1"])
+    rows = [arg for name in ("normal", "laplace", "poisson", "geometric", "mvnormal[2]") for arg in ("--p", name)]
+    result = runner.invoke(app, ["catalog", "--workers", "1", *rows])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result
 
@@ -366,8 +367,8 @@ def test_catalog_rows(catalog_output, name, row):
 
 
 def test_catalog_counts(catalog_output):
-    """Every ordered pair within each group (continuous, discrete with categorical[3], dirichlet[3],
-    diagnormal[2] with mvnormal[2], mvnormal[d]) for kl and cross_entropy, and every family's entropy."""
+    """Each row's P against every Q of its group (continuous; discrete with categorical[3]; diagnormal[2] with
+    mvnormal[2]) for kl and cross_entropy, and each row's entropy."""
     from symkl.catalog import groups
     sizes = [len(g) for g in groups()]
     counts = {}
@@ -375,6 +376,27 @@ def test_catalog_counts(catalog_output):
         m = re.match(r"(kl|cross_entropy|entropy): (.*)", line)
         if m:
             counts[m.group(1)] = sum(int(n) for n in re.findall(r"(\d+) [a-z-]+", m.group(2)))
-    pairs = sum(n * n for n in sizes)
-    assert counts == {"kl": pairs, "cross_entropy": pairs, "entropy": sum(sizes)}
+    pairs = 2 * sizes[0] + 2 * sizes[1] + 2   # rows normal, laplace; poisson, geometric; mvnormal[2]
+    assert counts == {"kl": pairs, "cross_entropy": pairs, "entropy": 5}
     assert sizes[-3:] == [1, 2, 1] and sizes[0] >= 7 and sizes[1] >= 5
+    assert not re.search(r"^(gamma|bernoulli|dirichlet)", catalog_output.stdout, re.M)   # rows not asked for
+
+
+def test_a_worker_that_dies_is_a_message_and_exit_4(monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    import symkl.catalog
+
+    def killed(*args):
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+    monkeypatch.setattr(symkl.catalog, "summary", killed)
+    out = runner.invoke(app, ["catalog", "--p", "normal"])
+    assert out.exit_code == 4 and "--workers 1" in out.output, out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit), repr(out.exception)
+
+
+def test_catalog_row_of_an_unknown_family_is_exit_2():
+    out = runner.invoke(app, ["catalog", "--p", "normal", "--p", "nosuchfamily"])
+    assert out.exit_code == 2 and "nosuchfamily" in out.output and "Traceback" not in out.output, out.output
+    out = runner.invoke(app, ["catalog", "--p", "mvnormal[3]"])   # a family, but not in the matrix
+    assert out.exit_code == 2 and "not in the catalog" in out.output, out.output
