@@ -341,39 +341,57 @@ def _tidy(value: sp.Expr) -> sp.Expr:
 
 
 def _by_statistic(fam, params, h, x):
-    """E[prod T_i^m_i] for sufficient statistics T, from the statistics' MGF exp(A(eta + s) - A(eta)) at s = 0.
+    """E[exp(c.T) prod T_i^m_i] for sufficient statistics T, from the statistics' MGF exp(A(eta + s) - A(eta)),
+    differentiated m_i times in s_i at s = c.
 
-    For a single statistic this is E[T_i] = dA/deta_i.
+    For a single statistic this is E[T_i] = dA/deta_i. A tilt c comes from powers of exp(T_i) in h: x^2 =
+    exp(2 log x) under a beta; it is taken only where A(eta + c) is provably real at every parameter value (a
+    beta's shape a + 2), not where the tilted point may leave the natural domain (a pareto's alpha - k).
     """
     ef = fam.exp_family
     if ef is None:
         return None
     stats = [sp.expand(sp.expand_log(t)) for t in ef.statistics(x, *params)]
-    powers = _statistic_powers(h, stats)
-    if powers is None:
+    found = _statistic_powers(h, stats)
+    if found is None:
         return None
+    powers, tilt = found
     eta = fam.natural_symbols()
+    at_params = dict(zip(eta, ef.natural(*params)))
+    if any(tilt) and not ef.log_partition(tuple(e + c for e, c in zip(eta, tilt)), *params).subs(
+            at_params).is_extended_real:
+        return None
     s = [sp.Dummy(f"s{i}") for i in range(len(eta))]
     log_mgf = ef.log_partition(tuple(e + si for e, si in zip(eta, s)), *params) - ef.log_partition(eta, *params)
     value = sp.exp(log_mgf)
     for si, m in zip(s, powers):
         value = sp.diff(value, si, m) if m else value
-    value = value.subs({si: 0 for si in s}).subs(dict(zip(eta, ef.natural(*params))))
-    names = " ".join(f"T{i + 1}^{m}" if m > 1 else f"T{i + 1}" for i, m in enumerate(powers) if m)
-    return sp.simplify(value), f"exponential family: E[{names}] from the log-partition A(eta)"
+    value = value.subs(dict(zip(s, tilt))).subs(at_params)
+    names = [f"T{i + 1}^{m}" if m > 1 else f"T{i + 1}" for i, m in enumerate(powers) if m]
+    if any(tilt):
+        names.append("exp(" + " + ".join(f"{c}*T{i + 1}" if c != 1 else f"T{i + 1}" for i, c in enumerate(tilt)
+                                         if c) + ")")
+    return sp.simplify(value), f"exponential family: E[{' '.join(names)}] from the log-partition A(eta)"
 
 
 def _statistic_powers(h, stats):
-    """Exponents m with h = prod T_i^m_i, or None when h is not a product of sufficient statistics."""
-    if h in stats:
-        return [int(t == h) for t in stats]
-    powers = [0] * len(stats)
+    """(m, c) with h = exp(c.T) prod T_i^m_i, or None when h is not of that shape: a factor T_i^m is a power of
+    a statistic; a factor b^e with log(b) = T_i and e a positive integer (x^2 when log x is one) tilts by e."""
+    powers, tilt = [0] * len(stats), [0] * len(stats)
     for factor in sp.Mul.make_args(h):
         base, exponent = factor.as_base_exp()
-        if base not in stats or not (exponent.is_Integer and exponent > 0):
+        if not (exponent.is_Integer and exponent > 0):
             return None
-        powers[stats.index(base)] += int(exponent)
-    return powers
+        if base in stats:
+            powers[stats.index(base)] += int(exponent)
+            continue
+        log_base = sp.expand(sp.expand_log(sp.log(base), force=True))
+        if log_base not in stats:
+            return None
+        tilt[stats.index(log_base)] += int(exponent)
+    if not any(powers) and not any(tilt):
+        return None
+    return powers, tilt
 
 
 def _factor_powers(h, x, kind):
@@ -449,18 +467,61 @@ def _by_transformation(fam, params, h, x):
         return None
     base, base_params, g = fam.transformation(*params)
     y = base.variable()
-    value, steps = expect(base, base_params, _composed(h, x, g(y)), y)  # a sum, too: levy's x = loc + y
+    composed = _composed(h, x, g(y), y, base.support(*base_params))
+    value, steps = expect(base, base_params, composed, y)  # a sum, too: levy's x = loc + y
     how = steps[0].how if len(steps) == 1 else "; ".join(f"{s.title} by {s.how}" for s in steps)
     return value, f"X = {g(sp.Symbol('Y'))} with Y ~ {base.label}; {how}"
 
 
-def _composed(h, x, gy):
+def _composed(h, x, gy, y, support):
     """h(g(y)), where an inverse of g in h cancels: logit(x) = 2 atanh(2x - 1) under a sigmoid is y, once the
-    inverse hyperbolic function is written in logs and simplified."""
+    inverse hyperbolic function is written in logs and simplified; and exp(log(...)) = ... (a logistic's
+    exp(x/scale) is u/(1 - u) times a constant), its logs split into logs of factors positive on the base's
+    support, and the result cancelled, so that a rational function of exp(x) becomes a polynomial in u."""
     composed = h.subs(x, gy)
     if composed.has(sp.atanh, sp.asinh, sp.acosh):
         return sp.simplify(composed.rewrite(sp.log))
-    return composed
+    if not composed.has(sp.exp) or not gy.has(sp.log):
+        return composed
+    opened = composed.replace(lambda e: isinstance(e, sp.exp) and e.has(sp.log),
+                              lambda e: sp.expand_power_exp(sp.exp(sp.expand(e.args[0]))))
+    if any(e.has(y) for e in opened.atoms(sp.exp)):
+        return composed
+    split = opened.replace(lambda e: isinstance(e, sp.log) and e.has(y), lambda e: _log_of_factors(e, y, support))
+    return sp.cancel(split)
+
+
+def _log_of_factors(log_, y, support):
+    """log(c f1^k1 f2^k2 ...) = log c + k1 log f1 + ... where each factor keeps one sign on the support (a
+    negative one enters as -f); unchanged unless every factor is shown to, and c ends positive."""
+    try:
+        num, den = sp.fraction(sp.together(log_.args[0]))
+        (c_num, f_num), (c_den, f_den) = sp.factor_list(num, y), sp.factor_list(den, y)
+    except sp.PolynomialError:  # not a rational function of y
+        return log_
+    coeff, out = c_num / c_den, []
+    for f, k in f_num + [(f, -k) for f, k in f_den]:
+        if not f.has(y):
+            coeff *= f**k
+            continue
+        sign = _sign_on(f, y, support)
+        if sign is None:
+            return log_
+        coeff *= sign**k
+        out.append(k * sp.log(sign * f))
+    if not coeff.is_positive:
+        return log_
+    return sp.log(coeff) + sp.Add(*out)
+
+
+def _sign_on(f, y, support):
+    """1 or -1 when f keeps that sign on the support's interior, else None (within a CPU budget)."""
+    def decide():
+        for sign in (1, -1):
+            if sp.solveset(sign * f <= 0, y, sp.Interval.open(*bounds(support))) is sp.S.EmptySet:
+                return sign
+        return None
+    return attempt(INTEGRATION_SECONDS, "a sign on the support", decide)
 
 
 def _by_standardized_abs(fam, params, h, x):

@@ -18,6 +18,7 @@ import sympy as sp
 
 import symkl
 import symkl.cache
+import symkl.expectation
 from symkl import cross_entropy, entropy, families, family, kl, prove
 
 R = sp.Rational
@@ -332,3 +333,37 @@ def test_a_term_out_of_time_is_not_remembered_as_failing(fresh_cache, monkeypatc
 def test_no_closed_form_says_which_step_stopped():
     r = kl("studentt", "cauchy")
     assert r.status == "no-closed-form" and "E[" in r.reason and "studentt" in r.reason, r.reason
+
+
+# ------------------------------------------------------------------ exponential-family rules
+
+BETA_TERMS = [
+    lambda x: x**2 * sp.log(x) * sp.log(1 - x),   # tilted by x^2 = exp(2 log x), then E[T1 T2]
+    lambda x: (1 - x)**3 * sp.log(x),
+    lambda x: x * (1 - x),
+]
+
+
+@pytest.mark.parametrize("term", BETA_TERMS, ids=["x2-logx-log1mx", "1mx3-logx", "x-1mx"])
+def test_tilted_statistics_under_a_beta_against_quadrature(term):
+    fam = family("beta")
+    x, (a, b) = fam.variable(), fam.symbols()
+    value, how = symkl.expectation.expect_term(fam, (a, b), term(x), x)
+    assert "exponential family" in how, how
+    f = sp.lambdify(x, term(x), "mpmath")
+    with mpmath.workdps(30):
+        av, bv = mpmath.mpf("1.3"), mpmath.mpf("2.1")
+        reference = mpmath.quad(lambda t: f(t) * t**(av - 1) * (1 - t)**(bv - 1) / mpmath.beta(av, bv), [0, 1])
+        got = mpmath.mpf(sp.N(value.subs({a: sp.Rational(13, 10), b: sp.Rational(21, 10)}), 30))
+        assert abs(got - reference) < 1e-25, (got, reference)
+
+
+def test_a_tilt_that_may_leave_the_natural_domain_is_not_taken():
+    """E[X^3] under a pareto is finite only for shape > 3: the tilt x^3 = exp(3 log x) would hide that; the
+    Mellin rule, which knows its domain, answers with the condition instead."""
+    fam = family("pareto")
+    x, (scale, shape) = fam.variable(), fam.symbols()
+    value, how = symkl.expectation.expect_term(fam, (scale, shape), x**3, x)
+    assert "exponential family" not in how, how
+    assert value.subs(shape, 2) == sp.oo
+    assert sp.simplify(value.subs(shape, 5) - scale**3 * 5 / 2) == 0   # textbook: scale^k shape/(shape - k)
