@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import partial
 
 import mpmath
 import sympy as sp
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 
 from . import cache
+from .budget import attempt
 from .expectation import Step
 from .result import specialize, substitute
 from .simplify import readable
@@ -22,6 +24,7 @@ from .family import sample_value
 from .spec import Instance, instance
 
 PROVEN, NUMERIC, FAILED = "proven", "numerically confirmed", "failed"
+SIMPLIFY_SECONDS = 20.0
 NO_FORM = "no closed form to substitute into"
 
 
@@ -209,9 +212,12 @@ def _zero(diff: sp.Expr) -> str:
     if diff == 0:
         return PROVEN
     together_logs = lambda e: e.replace(lambda f: isinstance(f, sp.log), lambda f: sp.log(sp.together(f.args[0])))  # noqa: E731
-    for form in (lambda e: e, together_logs, _special_functions_expanded):
-        candidate = sp.expand(sp.expand_log(form(diff), force=True))
-        if candidate == 0 or sp.simplify(candidate) == 0:
+    candidates = [sp.expand(sp.expand_log(form(diff), force=True))
+                  for form in (lambda e: e, together_logs, _special_functions_expanded)]
+    if any(c == 0 for c in candidates):  # the cheap test first, for every form
+        return PROVEN
+    for candidate in candidates:  # simplify can run for many minutes on sinh/cosh forms: bounded
+        if attempt(SIMPLIFY_SECONDS, "simplification", partial(sp.simplify, candidate)) == 0:
             return PROVEN
     rng = random.Random(0)
     for _ in range(5):
