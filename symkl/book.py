@@ -6,7 +6,6 @@ Every page is rebuilt from the derivations, so the committed book can be checked
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -30,7 +29,7 @@ def pages(ml_only: bool = False, checks: bool = False) -> dict[str, Callable[[],
     """Relative path -> a builder of its Markdown text, for the whole book (or only symkl.ml's identities);
     with ``checks`` each page also shows its check at 50 digits and its numeric function's accuracy."""
     from . import cache
-    ml = {rel: (lambda m=m, rel=rel: _module_pages(m)[rel]) for m in _ml_modules() for rel in m.BOOK_PAGES}
+    ml = {rel: build for m in _ml_modules() for rel, build in m.book_pages().items()}
     if ml_only:
         return ml
     out = {"README.md": _index}
@@ -41,11 +40,6 @@ def pages(ml_only: bool = False, checks: bool = False) -> dict[str, Callable[[],
             for fq in group:
                 out[f"kl/{_file(fp)}--{_file(fq)}.md"] = lambda fp=fp, fq=fq: _pair_page(fp, fq, checks)
     return {**out, **ml}
-
-
-@lru_cache(maxsize=None)
-def _module_pages(module) -> dict[str, str]:
-    return module.book_pages()
 
 
 def _page_text(job) -> str:
@@ -167,8 +161,9 @@ def write(root: Path, check: bool = False, ml_only: bool = False, only=None, wor
         prepare(workers, only, checks)
     if workers > 1 and len(rels) > 1:  # a page without a closed form compares quadratures: seconds each
         from concurrent.futures import ProcessPoolExecutor
+        rels.sort(key=lambda rel: not rel.startswith("ml/"))  # the slowest first, one at a time: none left last
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            texts = list(pool.map(_page_text, [(rel, ml_only, checks) for rel in rels], chunksize=4))
+            texts = list(pool.map(_page_text, [(rel, ml_only, checks) for rel in rels], chunksize=1))
     else:
         texts = [_page_text((rel, ml_only, checks)) for rel in rels]
     stale = []

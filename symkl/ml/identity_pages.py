@@ -6,6 +6,9 @@ results, keyed by the hash of symkl's code: any change to the engine or a declar
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import mpmath
 import sympy as sp
 
@@ -63,10 +66,11 @@ INTROS = {  # title, what the page shows and how it is checked, the command
 BOOK_PAGES = {f"ml/{name}.md": INTROS[name][0] for name in ("fit", "elbo", "fisher", "direction")}
 
 
-def book_pages() -> dict[str, str]:
-    """Relative path -> Markdown text of every identity page (stored with symkl's code hash)."""
+def book_pages() -> dict[str, Callable[[], str]]:
+    """Relative path -> a builder of the identity page's Markdown text (stored with symkl's code hash): one page
+    at a time, so that the book's worker processes share the pages out instead of each building all."""
     builders = {"fit": fit_page, "elbo": elbo_page, "fisher": fisher_page, "direction": direction_page}
-    return {f"ml/{name}.md": remembered("page", f"ml/{name}.md", build) for name, build in builders.items()}
+    return {f"ml/{name}.md": partial(remembered, "page", f"ml/{name}.md", build) for name, build in builders.items()}
 
 
 def _head(name: str) -> list[str]:

@@ -3,6 +3,9 @@ the checks' results. Built by `symkl derive --all` (or `--ml` for these pages al
 with symkl's code hash (symkl.ml.store), so a rebuild with unchanged code does not redo the quadratures."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import mpmath
 import sympy as sp
 
@@ -22,11 +25,11 @@ RENYI_POINTS = (("normal(0, 1)", "normal(1, 2)", "1/2"), ("normal(0, 1)", "norma
 ESTIMATOR_POINTS = (("normal(0, 1)", "normal(1/2, 6/5)"), ("categorical(0.5, 0.3, 0.2)", "categorical(0.2, 0.3, 0.5)"))
 
 
-def book_pages() -> dict[str, str]:
-    """Relative path -> Markdown text of each page."""
+def book_pages() -> dict[str, Callable[[], str]]:
+    """Relative path -> a builder of each page's Markdown text (stored with symkl's code hash)."""
     builders = {"ml/coding.md": _coding, "ml/distill.md": _distill, "ml/estimators.md": _estimators,
                 "ml/renyi.md": _renyi, "ml/jeffreys.md": _jeffreys}
-    return {rel: remembered("page", rel, build) for rel, build in builders.items()}
+    return {rel: partial(remembered, "page", rel, build) for rel, build in builders.items()}
 
 
 def _head(rel: str, intro: str) -> list[str]:
