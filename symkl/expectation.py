@@ -243,7 +243,7 @@ def _expect_canonical(fam: Family, h: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, s
     if cache.failed_before(key):
         return None
     rules = (_by_heavy_tail, _by_statistic, _by_mgf, _by_mellin, _by_transformation, _by_standardized_abs, _by_known,
-             _by_integral, _by_series)
+             _by_tilted_statistic, _by_integral, _by_series)
     timed_out_before = budgets_run_out()
     found = _first_rule(rules, fam, params, h, x)
     if found is None and budgets_run_out() == timed_out_before:  # a rule out of time may succeed on a faster run
@@ -341,24 +341,33 @@ def _tidy(value: sp.Expr) -> sp.Expr:
 
 
 def _by_statistic(fam, params, h, x):
-    """E[exp(c.T) prod T_i^m_i] for sufficient statistics T, from the statistics' MGF exp(A(eta + s) - A(eta)),
-    differentiated m_i times in s_i at s = c.
+    """E[prod T_i^m_i] for sufficient statistics T, from the statistics' MGF exp(A(eta + s) - A(eta)) at s = 0.
 
-    For a single statistic this is E[T_i] = dA/deta_i. A tilt c comes from powers of exp(T_i) in h: x^2 =
-    exp(2 log x) under a beta; it is taken only where A(eta + c) is provably real at every parameter value (a
-    beta's shape a + 2), not where the tilted point may leave the natural domain (a pareto's alpha - k).
+    For a single statistic this is E[T_i] = dA/deta_i.
     """
+    return _statistic_moment(fam, params, h, x, tilts=False)
+
+
+def _by_tilted_statistic(fam, params, h, x):
+    """E[exp(c.T) prod T_i^m_i]: the same MGF differentiated at s = c, where powers of exp(T_i) in h give the tilt
+    c (x^2 = exp(2 log x) under a beta). Taken only where A(eta + c) is provably real at every parameter value
+    (a beta's shape a + 2), not where the tilted point may leave the natural domain (a pareto's alpha - k); and
+    after the rules that give plainer forms (a beta's E[x^2] by its Mellin transform)."""
+    return _statistic_moment(fam, params, h, x, tilts=True)
+
+
+def _statistic_moment(fam, params, h, x, tilts: bool):
     ef = fam.exp_family
     if ef is None:
         return None
     stats = [sp.expand(sp.expand_log(t)) for t in ef.statistics(x, *params)]
     found = _statistic_powers(h, stats)
-    if found is None:
+    if found is None or any(found[1]) != tilts:
         return None
     powers, tilt = found
     eta = fam.natural_symbols()
     at_params = dict(zip(eta, ef.natural(*params)))
-    if any(tilt) and not ef.log_partition(tuple(e + c for e, c in zip(eta, tilt)), *params).subs(
+    if tilts and not ef.log_partition(tuple(e + c for e, c in zip(eta, tilt)), *params).subs(
             at_params).is_extended_real:
         return None
     s = [sp.Dummy(f"s{i}") for i in range(len(eta))]
@@ -368,7 +377,9 @@ def _by_statistic(fam, params, h, x):
         value = sp.diff(value, si, m) if m else value
     value = value.subs(dict(zip(s, tilt))).subs(at_params)
     names = [f"T{i + 1}^{m}" if m > 1 else f"T{i + 1}" for i, m in enumerate(powers) if m]
-    if any(tilt):
+    if tilts:  # exp(loggamma(a + 2) - loggamma(a)) as a(a + 1)
+        value = sp.gammasimp(sp.expand_power_exp(value.replace(lambda f: isinstance(f, sp.loggamma),
+                                                               lambda f: sp.log(sp.gamma(f.args[0])))))
         names.append("exp(" + " + ".join(f"{c}*T{i + 1}" if c != 1 else f"T{i + 1}" for i, c in enumerate(tilt)
                                          if c) + ")")
     return sp.simplify(value), f"exponential family: E[{' '.join(names)}] from the log-partition A(eta)"
