@@ -389,6 +389,8 @@ def _statistic_powers(h, stats):
     """(m, c) with h = exp(c.T) prod T_i^m_i, or None when h is not of that shape: a factor T_i^m is a power of
     a statistic; a factor b^e with log(b) = T_i and e a positive integer (x^2 when log x is one) tilts by e."""
     powers, tilt = [0] * len(stats), [0] * len(stats)
+    if h in stats:  # a statistic itself (a normal's x**2 is T2, not T1^2)
+        return [int(t == h) for t in stats], tilt
     for factor in sp.Mul.make_args(h):
         base, exponent = factor.as_base_exp()
         if not (exponent.is_Integer and exponent > 0):
