@@ -124,21 +124,21 @@ def elbo_page() -> str:
 
 
 def fisher_page() -> str:
-    from .fisher import ROUTE_NAMES, catalog_table, fisher
+    """Each family's F in a new interpreter: what sympy reaches within a route's budget depends on what ran before
+    it in the process (its caches), and the page must be the same whichever process builds it."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .fisher import catalog_table
     from .trust import trust_region
     lines = _head("fisher") + ["| family | coordinates | A = B | A = C | B = C | remainder/h^3 as h -> 0 |",
                                "|---|---|---|---|---|---|"]
     details = []
-    for spec, logits in catalog_table():
-        f = fisher(spec, logits)
-        a = [f.agreement.get(name, "-") for name in ROUTE_NAMES]
-        r = f.remainder
-        tail = "-" if r is None else (f"bounded, -> {mpmath.nstr(r['ratios'][-1][1], 8)}" if r["bounded"]
-                                      else "NOT bounded")
-        lines.append(f"| {f.chart.label} | {', '.join(map(str, f.chart.symbols))} | {a[0]} | {a[1]} | {a[2]} | "
-                     f"{tail} |")
-        details += [f"## {f.chart.label}", ""]
-        details += [f"F ({f.kl_how}):", "", _math(f.shown()), ""] if f.matrix is not None else [f"{f.note}", ""]
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"),
+                             max_tasks_per_child=1) as pool:
+        for row, detail in pool.map(_fisher_entry, catalog_table()):
+            lines.append(row)
+            details += detail
     lines += [""] + details + ["## Trust regions", ""]
     for spec, logits in TRUST:
         t = trust_region(spec, logits)
@@ -151,6 +151,21 @@ def fisher_page() -> str:
                   for h, e, a, g in t.table]
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _fisher_entry(entry: tuple) -> tuple[str, list[str]]:
+    """The table row and the section of one (spec, by logits) of the Fisher page, as text (a Fisher result holds
+    functions, which do not travel between processes)."""
+    from .fisher import ROUTE_NAMES, fisher
+    f = fisher(*entry)
+    a = [f.agreement.get(name, "-") for name in ROUTE_NAMES]
+    r = f.remainder
+    tail = "-" if r is None else (f"bounded, -> {mpmath.nstr(r['ratios'][-1][1], 8)}" if r["bounded"]
+                                  else "NOT bounded")
+    row = f"| {f.chart.label} | {', '.join(map(str, f.chart.symbols))} | {a[0]} | {a[1]} | {a[2]} | {tail} |"
+    detail = [f"## {f.chart.label}", ""]
+    detail += [f"F ({f.kl_how}):", "", _math(f.shown()), ""] if f.matrix is not None else [f"{f.note}", ""]
+    return row, detail
 
 
 def direction_page() -> str:
