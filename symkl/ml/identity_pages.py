@@ -124,8 +124,9 @@ def elbo_page() -> str:
 
 
 def fisher_page() -> str:
-    """Each family's F in a new interpreter: what sympy reaches within a route's budget depends on what ran before
-    it in the process (its caches), and the page must be the same whichever process builds it."""
+    """Each family's F in a new interpreter with a cache of its own: what sympy reaches within a route's budget
+    depends on what ran before it (sympy's caches, terms remembered as failing), and the page must be the same
+    whichever process builds it."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -156,7 +157,12 @@ def fisher_page() -> str:
 def _fisher_entry(entry: tuple) -> tuple[str, list[str]]:
     """The table row and the section of one (spec, by logits) of the Fisher page, as text (a Fisher result holds
     functions, which do not travel between processes)."""
+    import os
+    import tempfile
+
     from .fisher import ROUTE_NAMES, fisher
+    # a cache of its own too: a term remembered as failing by another derivation made cauchy's routes "not derived"
+    os.environ["SYMKL_CACHE_DIR"] = tempfile.mkdtemp(prefix="symkl-fisher-")
     f = fisher(*entry)
     a = [f.agreement.get(name, "-") for name in ROUTE_NAMES]
     r = f.remainder
