@@ -37,7 +37,8 @@ def row_labels(specs: list[str]) -> frozenset:
     labels = frozenset(instance(s).family.label for s in specs)
     missing = sorted(labels - known)
     if missing:
-        raise FamilyError(f"not in the catalog's matrix: {', '.join(missing)} (its families: {', '.join(sorted(known))})")
+        raise FamilyError(f"not in the catalog's matrix: {', '.join(missing)} "
+                          f"(its families: {', '.join(sorted(known))})")
     return labels
 
 

@@ -293,7 +293,8 @@ def values_point(mod: Model, text: str) -> dict:
         except ParseError as err:
             raise FamilyError(f"--values {name}: {err}") from None
     for name, v in point.items():
-        problem = _violation(mod.symbols[name], sp.sympify(v))
+        value = sp.sympify(v, strict=True)  # safe: parse_number's output or the model's own declared point
+        problem = _violation(mod.symbols[name], value)
         if problem:
             raise FamilyError(f"{name} must be {problem}, got {v}")
     for rule, text_ in mod.relations:

@@ -162,8 +162,9 @@ def _fisher_entry(entry: tuple) -> tuple[str, list[str]]:
 
     from .fisher import ROUTE_NAMES, fisher
     # a cache of its own too: a term remembered as failing by another derivation made cauchy's routes "not derived"
-    os.environ["SYMKL_CACHE_DIR"] = tempfile.mkdtemp(prefix="symkl-fisher-")
-    f = fisher(*entry)
+    with tempfile.TemporaryDirectory(prefix="symkl-fisher-") as own:
+        os.environ["SYMKL_CACHE_DIR"] = own
+        f = fisher(*entry)
     a = [f.agreement.get(name, "-") for name in ROUTE_NAMES]
     r = f.remainder
     tail = "-" if r is None else (f"bounded, -> {mpmath.nstr(r['ratios'][-1][1], 8)}" if r["bounded"]
