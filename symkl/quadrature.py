@@ -31,31 +31,44 @@ def numeric_value(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dps: 
 
 DECADES = 12
 STILL_GROWING = 0.9
+END_POINTS = (mpmath.mpf(10) ** -50, mpmath.mpf(10) ** -100)
 
 
 def tail_divergence(quantity: str, fp, p_values: tuple, fq, q_values: tuple) -> int:
-    """+1 or -1 where the defining integral diverges to +oo or -oo at an end of P's support, else 0: its pieces
-    over successive decades towards that end (x = c + s*10^k, or end + s*10^-k at a finite end, c and s P's
-    location and scale) stop shrinking, each at least STILL_GROWING times the one before over the last four. A
-    convergent tail shrinks by 10^-a a decade (a tail like x^-(1 + a)); KL(cauchy||normal) grows tenfold."""
-    x = sp.Symbol("x", real=True)
+    """+1 or -1 where the defining integral diverges to +oo or -oo at an end of P's support, else 0.
+
+    Towards an infinite end: its pieces over successive decades (x = c + s*10^k, c and s P's location and scale)
+    stop shrinking, each at least STILL_GROWING times the one before over the last four. A convergent tail
+    shrinks by 10^-a a decade (a tail like x^-(1 + a)); KL(cauchy||normal) grows tenfold. At a finite end: the
+    integrand behaves like y^r in the distance y to the end, with r < -1 (KL(chi||levy): levy's log q is
+    -c/y). Decades cannot tell there: chi(0.1)'s integrand y^-0.95 log(y) shrinks by under 10% a decade, and
+    converges."""
+    x, y = sp.Symbol("x", real=True), sp.Symbol("y", positive=True)
     log_p, integrand = _integrands(quantity, fp, p_values, fq, q_values, x)
     log_p, integrand, fam, values = _in_base_variable(fp, p_values, x, log_p, integrand)
     with mpmath.workdps(30):
         g = _weighted(x, log_p, integrand, 30)
         centre, scale = _centre(fam, values)
-        for end, side in zip((_mp(v) for v in bounds(fam.support(*values))), (-1, 1)):
-            if mpmath.isinf(end):
-                stops = [centre + side * scale * mpmath.mpf(10) ** k for k in range(DECADES)]
-            else:
-                width = min(scale, abs(end - centre)) or scale
-                stops = [end - side * width * mpmath.mpf(10) ** -k for k in range(DECADES)]
+        for end, side in zip(bounds(fam.support(*values)), (-1, 1)):
+            if end.is_finite:
+                shift = {x: end - side * y}
+                near = _weighted(y, log_p.subs(shift), integrand.subs(shift), 30)
+                values_near = [near(t) for t in END_POINTS]
+                if 0 not in values_near and _slope(lambda t: mpmath.log(abs(near(t))), *END_POINTS) < -1:
+                    return int(mpmath.sign(values_near[-1]))
+                continue
+            stops = [centre + side * scale * mpmath.mpf(10) ** k for k in range(DECADES)]
             pieces = [mpmath.quad(g, sorted([a, b])) for a, b in zip(stops, stops[1:])][-4:]
             for sign in (1, -1):
                 if all(sign * v > 0 for v in pieces) and \
                         all(abs(b) >= STILL_GROWING * abs(a) for a, b in zip(pieces, pieces[1:])):
                     return sign
     return 0
+
+
+def _slope(log_f, near, nearer):
+    """s where f(y) ~ y^s as y -> 0, from log f at two points close to 0."""
+    return (log_f(near) - log_f(nearer)) / mpmath.log(near / nearer)
 
 
 def _centre(fam, values) -> tuple:
@@ -320,9 +333,8 @@ def _power(log_weight) -> float:
     """The substitution power m for x = end +- y, y = u**m, at a finite support end: the density behaves like
     y**s there (s from two evaluations very close to the end), and m*(s + 1) = SMOOTH_ORDER makes the
     integrand ~ u**23 * log(u), smooth enough for Gauss-Legendre as well as tanh-sinh (u**4 is not, for s < 0)."""
-    near, nearer = mpmath.mpf(10) ** -20, mpmath.mpf(10) ** -30
     try:
-        s = (log_weight(near) - log_weight(nearer)) / mpmath.log(near / nearer)
+        s = _slope(log_weight, mpmath.mpf(10) ** -20, mpmath.mpf(10) ** -30)
     except (ValueError, ZeroDivisionError):
         return 1
     return 1 if not mpmath.isfinite(s) or s + 1 >= SMOOTH_ORDER else SMOOTH_ORDER / (s + 1)

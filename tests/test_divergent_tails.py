@@ -47,3 +47,29 @@ def test_the_value_is_oo_not_a_number():
     value = kl(density_family("1/(pi*(1 + x**2))", "(-oo, oo)"), "normal(0, 1)").value(30)
     assert value == mpmath.inf
 
+
+
+SINGULAR = density_family("x**(a - 1)*exp(-x**2/2)/(2**(a/2 - 1)*gamma(a/2))", "(0, oo)", assume="a > 0")
+"""The chi density with a degrees of freedom, typed here: for a < 1 it is unbounded at 0, like x**(a - 1)."""
+
+
+def test_a_singular_finite_end_that_converges():
+    """chi(1/10) against a laplace: the integrand ~ y**-0.9 log(y) at 0 shrinks by under 10% a decade, yet
+    converges. The value is checked against a quadrature typed here, with x = u**20 making the end smooth."""
+    k, loc, b = sp.Rational(1, 10), sp.Rational(-47, 20), sp.Rational(7, 10)
+    assert tail_divergence("kl", SINGULAR, (k,), family("laplace"), (loc, b)) == 0
+    with mpmath.workdps(30):
+        k, loc, b = (mpmath.mpf(v) for v in ("0.1", "-2.35", "0.7"))
+        log_p = lambda x: (k - 1) * mpmath.log(x) - x**2 / 2 - (k / 2 - 1) * mpmath.log(2) - mpmath.loggamma(k / 2)
+        log_q = lambda x: -abs(x - loc) / b - mpmath.log(2 * b)
+        f = lambda x: mpmath.exp(log_p(x)) * (log_p(x) - log_q(x))
+        reference = mpmath.quad(lambda u: 20 * u**19 * f(u**20), [0, 1]) + mpmath.quad(f, [1, 3, mpmath.inf])
+        value = kl("chi(0.1)", "laplace(-2.35, 0.7)").value(30)
+        assert abs(value - reference) < mpmath.mpf(10) ** -20
+
+
+@pytest.mark.parametrize("k, diverges", [(sp.Rational(1, 2), True), (sp.Integer(3), False)])
+def test_a_finite_end_where_log_q_falls_like_minus_one_over_y(k, diverges):
+    """Against levy(0, 1), -log q ~ 1/(2x) at 0: E_P[1/X] under chi(k) is finite exactly when k > 1."""
+    assert tail_divergence("cross_entropy", SINGULAR, (k,), family("levy"), (sp.Integer(0), sp.Integer(1))) == \
+        (1 if diverges else 0)
