@@ -242,8 +242,8 @@ def _expect_canonical(fam: Family, h: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, s
     key = cache.term_key(fam.fingerprint(), sp.srepr(h.xreplace(named)))
     if cache.failed_before(key):
         return None
-    rules = (_by_heavy_tail, _by_statistic, _by_mgf, _by_mellin, _by_transformation, _by_standardized_abs, _by_known,
-             _by_tilted_statistic, _by_integral, _by_series)
+    rules = (_by_heavy_tail, _by_statistic, _by_mgf, _by_mellin, _by_transformation, _by_mirror, _by_standardized_abs,
+             _by_known, _by_tilted_statistic, _by_integral, _by_series)
     timed_out_before = budgets_run_out()
     found = _first_rule(rules, fam, params, h, x)
     if found is None and budgets_run_out() == timed_out_before:  # a rule out of time may succeed on a faster run
@@ -484,6 +484,29 @@ def _by_transformation(fam, params, h, x):
     value, steps = expect(base, base_params, composed, y)  # a sum, too: levy's x = loc + y
     how = steps[0].how if len(steps) == 1 else "; ".join(f"{s.title} by {s.how}" for s in steps)
     return value, f"X = {g(sp.Symbol('Y'))} with Y ~ {base.label}; {how}"
+
+
+def _by_mirror(fam, params, h, x):
+    """E[h(X)] = E[(h(c + g(Y)) + h(c - g(Y)))/2] for a family declared as X = c +- g(Y) with a fair sign (a
+    studentt's terms in (x - loc)**2/(df*scale**2) = 1/W - 1 become polynomials in W and log(W) under a beta);
+    None where the mirrored term keeps a root of Y (a part odd in X - c that did not cancel)."""
+    if fam.mirror is None:
+        return None
+    base, base_params, centre, g = fam.mirror(*params)
+    y = base.variable()
+    support = base.support(*base_params)
+    both = sp.expand((h.subs(x, centre + g(y)) + h.subs(x, centre - g(y))) / 2)
+    mirrored = sp.expand(sp.cancel(sp.together(both)).replace(
+        lambda e: isinstance(e, sp.log) and e.has(y),
+        lambda e: _log_of_factors(sp.log(sp.cancel(sp.together(e.args[0]))), y, support)))
+    if any(e.is_Pow and e.base.has(y) and not e.exp.is_integer for e in sp.preorder_traversal(mirrored)):
+        return None
+    try:
+        value, steps = expect(base, base_params, mirrored, y)
+    except NoClosedForm:
+        return None
+    how = steps[0].how if len(steps) == 1 else "; ".join(f"{s.title} by {s.how}" for s in steps)
+    return value, f"X = {centre} +- {g(sp.Symbol('Y'))} with Y ~ {base.label}, each sign with probability 1/2; {how}"
 
 
 def _composed(h, x, gy, y, support):

@@ -89,6 +89,8 @@ class Family:
     is E[exp(tX)], ``mellin(t, *params)`` is E[X**t] for positive families; ``affine(*params)`` gives
     (loc, scale, standard params) with X = loc + scale*Z, Z from the same family at the standard params;
     ``transformation(*params)`` gives (base family, its params, g) with X = g(Y), g monotone;
+    ``mirror(*params)`` gives (base family, its params, c, g) with X = c + S*g(Y), S = +-1 with probability 1/2
+    each, independent of Y, and g >= 0 (a studentt is loc +- scale*sqrt(df*(1/W - 1)), W ~ beta(df/2, 1/2));
     ``mgf_domain(*params)`` and ``mellin_domain(*params)`` are the intervals of t where E[exp(tX)] and E[X**t]
     are finite (None: every real t), so that a heavy tail gives oo, never a formula used outside its domain;
     ``moments_below(*params)`` is the order below which E|X|^k is finite, for a heavy-tailed family (cauchy: 1);
@@ -115,6 +117,7 @@ class Family:
     mellin: Callable[..., sp.Expr] | None = None
     affine: Callable[..., tuple] | None = None
     transformation: Callable[..., tuple] | None = None
+    mirror: Callable[..., tuple] | None = None
     mgf_domain: Callable[..., sp.Interval] | None = None
     mellin_domain: Callable[..., sp.Interval] | None = None
     moments_below: Callable[..., sp.Expr] | None = None
@@ -182,6 +185,9 @@ class Family:
             if self.transformation:
                 base, base_params, g = self.transformation(*syms)
                 parts += [base.fingerprint(), sp.srepr(base_params), sp.srepr(g(sp.Symbol("y")))]
+            if self.mirror:
+                base, base_params, centre, g = self.mirror(*syms)
+                parts += [base.fingerprint(), sp.srepr(base_params), sp.srepr(centre), sp.srepr(g(sp.Symbol("y")))]
             if self.components:
                 parts += [(fam.fingerprint(), sp.srepr(ps)) for fam, ps in self.components(*syms)]
             parts += [sp.srepr(self.moments(*syms)) if self.moments else "-", repr(self.arrays), str(self.dim)]

@@ -251,8 +251,9 @@ def _special_functions_expanded(expr: sp.Expr) -> sp.Expr:
 def _polygamma_shifted(m: sp.Expr, z: sp.Expr) -> sp.Expr:
     """polygamma(m, z) = polygamma(m, z - n) + (-1)^m m! sum_j 1/(z - n + j)^(m + 1), n the integer part of
     z's rational term (less one when z is that number alone); at most 50 steps."""
+    z = sp.expand(z)  # (df + 3)/2 as df/2 + 3/2
     k, rest = z.as_coeff_Add()
-    if not (m.is_Integer and m >= 0 and k.is_Rational and k > 1):
+    if not (m.is_Integer and m >= 0 and k.is_Rational and k >= 1):
         return sp.polygamma(m, z)
     n = int(sp.floor(k)) if rest != 0 else int(sp.ceiling(k)) - 1
     if not 0 < n <= 50:

@@ -104,6 +104,7 @@ studentt = Family(
                                                                      + log(sqrt(df * pi) * scale)),
                          log_base=lambda x, *_: S.Zero, fixed_stats=True),
     affine=lambda df, loc, scale: (loc, scale, (df, 0, 1)), moments_below=lambda df, loc, scale: df,
+    mirror=lambda df, loc, scale: (beta, (df / 2, S.Half), loc, lambda w: scale * sqrt(df * (1 - w) / w)),
     description="degrees of freedom df, location loc, scale; moments of order df and above diverge",
 )
 
