@@ -248,6 +248,27 @@ def test_cache_writes_and_serves_a_file(fresh_cache, monkeypatch):
     assert kl("gamma", "gamma").expr == r.expr
 
 
+@pytest.mark.parametrize("spec", ["continuousbernoulli", "inversegaussian"])
+def test_closed_forms_with_special_functions_are_stored(fresh_cache, monkeypatch, spec):
+    """Entropies reaching atanh (continuousbernoulli) and expint (inversegaussian's E[log X]) are cached on disk
+    like any other: such results used to be re-derived in every process, their classes outside the allow-list."""
+    r = entropy(spec)
+    assert r.status == "closed" and r.expr.has(sp.atanh, sp.expint)
+    assert len(list(fresh_cache.glob("*.json"))) == 1
+    symkl.cache.clear_memory()
+    monkeypatch.setattr(symkl.cache, "derive", _no_derive)
+    assert entropy(spec).expr == r.expr
+
+
+def test_a_meijer_g_closed_form_is_stored(fresh_cache, monkeypatch):
+    """KL(exponential||halfcauchy) is a Meijer G function, whose arguments are TupleArgs: stored and served."""
+    r = kl("exponential", "halfcauchy")
+    assert r.status == "closed" and r.expr.has(sp.meijerg)
+    symkl.cache.clear_memory()
+    monkeypatch.setattr(symkl.cache, "derive", _no_derive)
+    assert kl("exponential", "halfcauchy").expr == r.expr
+
+
 def _flip_symbol(text):
     out = text.replace('"shape_p"', '"shape_x"', 1)
     assert out != text

@@ -177,7 +177,8 @@ def test_mirror_matches_the_density(fam):
     f = lambda t: (1 + t) / (1 + (t - 2)**2)  # noqa: E731
     plus, minus = (sp.lambdify(y, centre + sign * g(y), "mpmath") for sign in (1, -1))
     with mpmath.workdps(30):
-        lo, hi = (mpmath.mpf(str(sp.N(v, 40))) for v in (base.support(*base_values).inf, base.support(*base_values).sup))
+        support = base.support(*base_values)
+        lo, hi = (mpmath.mpf(str(sp.N(v, 40))) for v in (support.inf, support.sup))
         density = sp.lambdify(y, sp.exp(base.log_density(y, *base_values)), "mpmath")
         under_base = mpmath.quad(lambda t: density(t) * (f(plus(t)) + f(minus(t))) / 2, [lo, (lo + hi) / 2, hi])
     assert abs(expectation(fam, f) - under_base) < 1e-16  # a heavy tail: the quadratures agree to 18 digits

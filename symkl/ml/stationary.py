@@ -7,13 +7,14 @@ at sampled parameter points and said to be so ("at N sampled points"), never cal
 from __future__ import annotations
 
 import random
+from functools import partial
 
 import mpmath
 import sympy as sp
 
 from ..budget import attempt
 from ..family import sample_value
-from ..proof import _zero
+from ..proof import SIMPLIFY_SECONDS, _zero
 from ..result import substitute
 
 SOLVE_SECONDS = 20.0
@@ -39,16 +40,28 @@ def tidy(expr: sp.Expr, identities: dict | None = None) -> sp.Expr:
 
 
 def forms(expr: sp.Expr, identities: dict | None = None) -> list[sp.Expr]:
-    """Equal forms of a parameter expression: simplified, factored, and under identities such as
-    p1 + p2 + p3 = 1 each symbol eliminated in turn (1 - p1 - p2 read back as p3 where it appears)."""
-    expr = sp.factor_terms(sp.simplify(sp.sympify(expr)))  # safe: a derived expr
-    out = [expr, sp.factor(expr)]
+    """Equal forms of a parameter expression: simplified (within SIMPLIFY_SECONDS), factored, collected by its
+    special functions, and under identities such as p1 + p2 + p3 = 1 each symbol eliminated in turn (1 - p1 - p2
+    read back as p3 where it appears)."""
+    expr = sp.sympify(expr)  # safe: a derived expr
+    expr = sp.factor_terms(attempt(SIMPLIFY_SECONDS, "simplification", partial(sp.simplify, expr)) or expr)
+    out = [expr, sp.factor(expr), _collected(expr)]
     for total, value in (identities or {}).items():
         for s in sp.Add.make_args(total):
             other = value - (total - s)
             reduced = sp.factor_terms(sp.simplify(expr.subs(s, other)))
             out += [reduced, sp.factor_terms(reduced.subs({other: s, -other: -s}))]
     return out
+
+
+def _collected(expr: sp.Expr) -> sp.Expr:
+    """expr as its special functions (and their products) each times one factored coefficient: studentt's
+    F_df as (trigamma(df/2) - trigamma((df + 1)/2))/4 - (df + 5)/(2 df (df + 1)(df + 3)), not one fraction."""
+    functions = sorted((f for f in expr.atoms(sp.Function) if f.free_symbols), key=sp.default_sort_key)
+    if not functions:
+        return expr
+    parts = sp.collect(sp.expand(expr), functions, evaluate=False)
+    return sp.Add(*[sp.factor(sp.cancel(coeff)) * term for term, coeff in parts.items()])
 
 
 def solve_stationary(equations: list, variables: list, domains: dict, sampler=None) -> list[dict] | None:
