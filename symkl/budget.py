@@ -18,18 +18,26 @@ _DEADLINES: list[tuple[float, str, float]] = []
 _RAN_OUT = [0]
 
 
-class OutOfTime(Exception):
-    """A symbolic step used up its time budget; ``depth`` says which of the nested budgets (0 = outermost)."""
+class OutOfTime(BaseException):
+    """A symbolic step used up its time budget; ``depth`` says which of the nested budgets (0 = outermost).
+
+    A BaseException, like KeyboardInterrupt: sympy catches Exception in places (its heurisch integrator does), and
+    a budget's interrupt swallowed there let an integration run for as long as it liked."""
 
     def __init__(self, message: str, depth: int = 0):
         super().__init__(message)
         self.depth = depth
 
 
+RETRY_SECONDS = 0.05
+"""After an interrupt, the next one comes this soon, in case something still swallowed the first."""
+
+
 def _on_alarm(signum, frame):
     now = time.process_time()
     for depth, (deadline, what, seconds) in enumerate(_DEADLINES):
         if now >= deadline - 1e-3:
+            signal.setitimer(signal.ITIMER_PROF, RETRY_SECONDS)
             raise OutOfTime(f"{what} ran out of its {seconds:g} s time budget", depth)
     _arm()
 

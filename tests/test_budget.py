@@ -39,3 +39,20 @@ def test_budgets_count_cpu_time_not_the_wall_clock():
     with pytest.raises(OutOfTime):
         with time_budget(0.2, "cpu"):
             spin(5)
+
+
+def swallowing(seconds):
+    """A loop that catches Exception around its work, as sympy's heurisch integrator does."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            spin(0.01)
+        except Exception:
+            pass
+    return "ran to the end"
+
+
+def test_an_interrupt_is_not_swallowed_by_except_exception():
+    start = time.monotonic()
+    assert attempt(0.1, "swallowing", lambda: swallowing(5)) is None
+    assert time.monotonic() - start < 1
