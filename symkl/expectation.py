@@ -218,17 +218,18 @@ def _canonical(fam: Family, params: tuple, h: sp.Expr) -> tuple[dict, dict]:
     a symbol of h that happens to share a name with the family's own (kumaraswamy's a inside beta(1, b)) is
     shielded meanwhile."""
     own = fam.symbols()
-    shield = {s: sp.Dummy(s.name, **s.assumptions0) for p, s in zip(params, own) if p != s and s in h.free_symbols}
+    shield = {s: _stand_in(s) for p, s in zip(params, own) if p != s and s in h.free_symbols}
     forward = {p: s for p, s in zip(params, own) if isinstance(p, sp.Symbol)}
     back = {**{s: p for p, s in zip(params, own)}, **{d: s for s, d in shield.items()}}
     return {**shield, **forward}, back
 
 
 @cache
-def _stand_in(xi: sp.Symbol) -> sp.Dummy:
-    """The same dummy for the same variable every time, so that _expect_canonical's cache can hit (a fresh
-    dummy per call made every key new: KL and cross-entropy of one pair each tried the same failing integral)."""
-    return sp.Dummy(xi.name, **xi.assumptions0)
+def _stand_in(s: sp.Symbol) -> sp.Dummy:
+    """The same dummy for the same variable or shielded symbol every time, so that _expect_canonical's cache can
+    hit (a fresh dummy per call made every key new: KL and cross-entropy of one pair each tried the same failing
+    integral, kumaraswamy's through beta(1, b) until its shield was made stable too)."""
+    return sp.Dummy(s.name, **s.assumptions0)
 
 
 @lru_cache(maxsize=4096)
@@ -680,7 +681,7 @@ def _by_integral(fam, params, h, x):
     pieces, x, params, how = _standardized(fam, params, h, x) or ({h: sp.S.One}, x, params, "")
     support = fam.support(*params)
     density = fam.density(x, *params)
-    if any(out_of_reach(density, g, x) for g in pieces.values()):
+    if any(out_of_reach(density, g, x) for g in pieces):
         return None
     try:
         value = attempt(INTEGRATION_SECONDS, "integration", lambda: sum(
@@ -733,33 +734,69 @@ def _standardized(fam, params, h, x):
 def out_of_reach(density, h, x) -> bool:
     """Whether integrating density * h is not worth its budget: a density that varies with x times a log of a
     sum that is no power of a linear factor (log(1 + a*exp(c*x)), log((x - c)**2 + d**2)) or an inverse
-    hyperbolic function of x (a logit); or a density with a nested transcendental kernel (exp(-exp(-x)),
-    exp(kappa*cos(x)), 1/(1 + exp(-x))**2, (1 + x**2/df)**(-(df + 1)/2)) times any function of x. sympy found
-    no closed form for any of these in the catalog (each ran out of its 4 s), and no rule after integration
-    reaches them, so the answer is "no closed form" at once."""
+    hyperbolic function of x (a logit); a density with a nested transcendental kernel (exp(-exp(-x)),
+    exp(kappa*cos(x)), 1/(1 + exp(-x))**2, (1 + x**2/df)**(-(df + 1)/2)) times any function of x; or an h with
+    such a nesting (1/(1 + exp(-x)), logitnormal's logistic, under a normal). sympy found no closed form for any
+    of these in the catalog (each ran out of its 4 s), and no rule after integration reaches them, so the answer
+    is "no closed form" at once. The exception, which sympy's Meijer G integration does reach: the log of a
+    constant plus one power of x, log(c + d*x**k), against powers of x times exp(e*x**m) (exponential, gamma,
+    chi2, inversegamma and rayleigh against halfcauchy)."""
     if not density.has(x):
         return False  # a uniform density: sympy integrates logs of polynomials and of exponentials
-    if h.has(x) and _nested_kernel(density, x):
+    if h.has(x) and (_nested_kernel(density, x) or _nested_exp(h, x)):
         return True
     for e in sp.preorder_traversal(h):
         if isinstance(e, (sp.atanh, sp.asinh, sp.acosh)) and e.has(x):
             return True
-        if isinstance(e, sp.log) and e.args[0].has(x) and not _linear_powers(e.args[0], x):
+        if isinstance(e, sp.log) and e.args[0].has(x) and not _linear_powers(e.args[0], x) and not (
+                _one_power_plus_constant(e.args[0], x) and _meijer_kernel(density, x)):
             return True
     return False
 
 
 def _nested_kernel(density, x) -> bool:
-    """exp of a transcendental function of x, or a non-linear base in x raised to a non-integer power."""
-    for e in sp.preorder_traversal(density):
-        if isinstance(e, sp.exp) and e.args[0].has(sp.exp, sp.cos, sp.sin) and e.args[0].has(x):
+    """exp of a transcendental function of x, 1/(1 + exp(x)), or a non-linear base in x raised to a non-integer
+    power."""
+    if _nested_exp(density, x):
+        return True
+    return any(e.is_Pow and e.base.has(x) and not e.exp.is_integer and not (
+        e.base.is_polynomial(x) and sp.degree(e.base, x) == 1) for e in sp.preorder_traversal(density))
+
+
+def _nested_exp(e, x) -> bool:
+    """An exp of a transcendental function of x, or a sum with an exp of x raised to a negative power."""
+    for part in sp.preorder_traversal(e):
+        if isinstance(part, sp.exp) and part.args[0].has(sp.exp, sp.cos, sp.sin) and part.args[0].has(x):
             return True
-        if e.is_Pow and e.base.has(x) and not e.exp.is_integer and not (
-                e.base.is_polynomial(x) and sp.degree(e.base, x) == 1):
-            return True
-        if e.is_Pow and e.base.has(sp.exp) and e.base.has(x) and e.exp.is_negative:
+        if part.is_Pow and part.base.has(sp.exp) and part.base.has(x) and part.exp.is_negative:
             return True
     return False
+
+
+def _monomial(e, x) -> bool:
+    """e = c*x**k with c and k free of x."""
+    dependent = sp.expand_power_base(e, force=True).as_independent(x, as_Add=False)[1]
+    return dependent == x or (dependent.is_Pow and dependent.base == x and not dependent.exp.has(x))
+
+
+def _one_power_plus_constant(g, x) -> bool:
+    """g = c + d*x**k: its log against a Meijer G kernel is a Meijer G integral."""
+    dependent = [t for t in sp.Add.make_args(sp.expand(g)) if t.has(x)]
+    return len(dependent) == 1 and _monomial(dependent[0], x)
+
+
+def _meijer_kernel(density, x) -> bool:
+    """density = (free of x) * x**a * exp(c*x**m): sympy's Meijer G integration handles such kernels on (0, oo)."""
+    for factor in sp.Mul.make_args(sp.powsimp(density)):
+        if not factor.has(x):
+            continue
+        if isinstance(factor, sp.exp):
+            exponent = [t for t in sp.Add.make_args(sp.expand(factor.args[0])) if t.has(x)]
+            if len(exponent) != 1 or not _monomial(exponent[0], x):
+                return False
+        elif not _monomial(factor, x):
+            return False
+    return True
 
 
 def _linear_powers(g, x) -> bool:
