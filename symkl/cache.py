@@ -74,10 +74,9 @@ def derivation(quantity: str, fp: Family, fq: Family | None = None) -> Derivatio
     if key in _MEMORY:
         return _MEMORY[key]
     path = cache_dir() / f"{key}.json"
-    found = _load(path)
+    found = _from_payload(read_checked(path))
     if found is None:
-        found = derive(quantity, fp, fq)
-        _store(path, found)
+        found = _stored(path, derive(quantity, fp, fq))
     _MEMORY[key] = found
     return found
 
@@ -101,8 +100,7 @@ def clear_memory() -> None:
     _MEMORY.clear()
 
 
-def _load(path: Path) -> Derivation | None:
-    payload = read_checked(path)
+def _from_payload(payload) -> Derivation | None:
     try:
         return None if payload is None else Derivation(
             payload["quantity"], payload["p"], payload["q"],
@@ -113,15 +111,19 @@ def _load(path: Path) -> Derivation | None:
         return None
 
 
-def _store(path: Path, d: Derivation) -> None:
+def _stored(path: Path, d: Derivation) -> Derivation:
+    """Store d and return it as it will be read back: sympy re-evaluates what it rebuilds (Gamma((t + 1)/2)
+    comes back as Gamma(t/2 + 1/2)), and a page written from a derivation made in the same process read
+    differently from one written from the cache."""
     try:
         payload = {"quantity": d.quantity, "p": d.p, "q": d.q,
                    "expr": None if d.expr is None else encode(d.expr), "condition": encode(d.condition),
                    "reason": d.reason, "status": d.status,
                    "steps": [[s.title, None if s.expr is None else encode(s.expr), s.how] for s in d.steps]}
     except NotSerializable:
-        return
+        return d
     write_checked(path, payload)
+    return _from_payload(payload) or d
 
 
 def numeric_choice(expr, symbols: tuple, domains: dict, choose):
@@ -132,21 +134,26 @@ def numeric_choice(expr, symbols: tuple, domains: dict, choose):
     if key in _MEMORY:
         return _MEMORY[key]
     path = cache_dir() / f"{key}.json"
-    payload = read_checked(path)
-    try:
-        found = payload and (decode(payload["form"]), payload["large"] and decode(payload["large"]),
-                             payload["near"] and (decode(payload["near"][0]), payload["near"][1]))
-    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
-        found = None
+    found = _choice_from(read_checked(path))
     if not found:
         found = form, large, near = choose()
-        try:
-            write_checked(path, {"form": encode(form), "large": large and encode(large),
-                                 "near": near and [encode(near[0]), near[1]]})
+        try:  # used as it will be read back, as derivations are (_stored)
+            payload = {"form": encode(form), "large": large and encode(large),
+                       "near": near and [encode(near[0]), near[1]]}
+            write_checked(path, payload)
+            found = _choice_from(payload) or found
         except NotSerializable:
             pass
     _MEMORY[key] = found
     return found
+
+
+def _choice_from(payload):
+    try:
+        return payload and (decode(payload["form"]), payload["large"] and decode(payload["large"]),
+                            payload["near"] and (decode(payload["near"][0]), payload["near"][1]))
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+        return None
 
 
 def read_checked(path: Path):

@@ -477,3 +477,14 @@ def test_a_meijer_g_integral_stays_in_reach():
     assert reach(sp.exp(-(x - c)**2), sp.log(x**2 + c**2), x)
     assert reach(gamma_kernel, sp.log((x - c)**2 + 1), x)
     assert not reach(sp.S.One, sp.log((x - c)**2 + 1), x)  # a uniform's constant density: sympy integrates it
+
+
+def test_a_derivation_reads_the_same_whether_derived_or_loaded(fresh_cache):
+    """sympy re-evaluates an expression it rebuilds from the cache (Gamma((t + 1)/2) comes back as Gamma(t/2 +
+    1/2)): a derivation is returned as it will be read back, so a page does not depend on whether its pair was
+    derived in the same process or loaded."""
+    def shown(r):
+        return [sp.srepr(s.expr) for s in r.steps] + [sp.srepr(r.expr)]
+    derived = shown(kl("halfnormal", "weibull"))
+    symkl.cache.clear_memory()
+    assert shown(kl("halfnormal", "weibull")) == derived

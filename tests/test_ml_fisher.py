@@ -185,9 +185,32 @@ def test_the_table_is_read_from_the_catalog():
     assert ("categorical[3]", True) in table and ("mvnormal[2]", False) in table
 
 
-NO_CLOSED_FORM = ("kumaraswamy", "negativebinomial")
+NO_CLOSED_FORM = ("kumaraswamy",)
 """KL has no closed form in the family's own parameters and the expectation engine reaches neither E[score
-score^T] nor E[Hessian of log p] (a trigamma sum, kumaraswamy's log-terms)."""
+score^T] nor E[Hessian of log p] (kumaraswamy's log-terms)."""
+
+
+def test_negativebinomial_fisher_is_a_series_in_r():
+    """F_rp = -1/p and F_pp = r/(p^2 (1 - p)) in closed form; F_rr = trigamma(r) - E[trigamma(X + r)] is a series
+    (no closed form is known): the KL route's and the curvature route's series are the same, and its value is
+    the variance of the score d log p/dr, summed here by mpmath."""
+    f = fisher("negativebinomial")
+    assert f.ok and f.remainder["bounded"] and f.agreement["-E[Hessian of log p]"] == "proven", f.agreement
+    r = sp.Symbol("r", positive=True)
+    assert sp.simplify(f.matrix[0, 1] + 1 / p) == 0 and sp.simplify(f.matrix[1, 1] - r / (p**2 * (1 - p))) == 0
+    assert f.matrix[0, 0].has(sp.Sum)
+    with mpmath.workdps(40):
+        rv, pv = mpmath.mpf(5) / 2, mpmath.mpf(3) / 10
+        pmf = lambda k: mpmath.exp(mpmath.loggamma(k + rv) - mpmath.loggamma(rv) - mpmath.loggamma(k + 1)  # noqa: E731
+                                   + rv * mpmath.log(pv) + k * mpmath.log(1 - pv))
+        # terms fall like 0.7^k
+        score_variance = mpmath.fsum(pmf(k) * (mpmath.digamma(k + rv) - mpmath.digamma(rv) + mpmath.log(pv))**2
+                                     for k in range(400))
+        from symkl.ml.stationary import number
+        value = number(f.matrix[0, 0].subs({r: sp.Rational(5, 2), p: sp.Rational(3, 10)}), 40)
+        assert abs(value - score_variance) < mpmath.mpf(10)**-30 * score_variance, (value, score_variance)
+        shown = fisher("negativebinomial(5/2, 3/10)").at_values()[0, 0]  # what the command prints: 20 digits
+        assert abs(mpmath.mpf(shown) - score_variance) < mpmath.mpf(10)**-19, shown
 
 
 def _sample(table: tuple, size: str | None) -> tuple:

@@ -27,6 +27,7 @@ import sympy as sp
 from .. import cache
 from ..budget import attempt
 from ..expectation import NoClosedForm, expect
+from ..numeric import mpmath_lambda
 from ..family import Family, FamilyError, sample_value
 from ..result import substitute
 from ..spec import Instance, instance
@@ -154,11 +155,12 @@ class Fisher:
             lambda e: tidy(e.subs(known).subs(c.readout), c.identities))
 
     def at_values(self) -> sp.Matrix | None:
-        """F at the spec's values, when it gave every one."""
+        """F at the spec's values, when it gave every one; a series there as its sum, to 20 digits."""
         c = self.chart
         if self.matrix is None or not set(c.symbols) <= set(c.values):
             return None
-        return self.matrix.subs(c.values).applyfunc(sp.simplify)
+        return self.matrix.subs(c.values).applyfunc(
+            lambda e: sp.Float(number(e, 20), 20) if e.has(sp.Sum) else sp.simplify(e))
 
     @property
     def ok(self) -> bool:
@@ -201,10 +203,12 @@ def _by_kl(c: Chart) -> tuple[sp.Matrix | None, str]:
     kinks (Abs, sign) that make the Hessian formula meaningless at theta' = theta."""
     theta, other = c.symbols, _primed(c.symbols)
     kl = c.kl(theta, other)
-    if kl is None or kl.has(sp.Piecewise, sp.Sum) or kl.is_infinite:  # a Sum: no closed form to differentiate
+    if kl is None or kl.has(sp.Piecewise) or kl.is_infinite:
         return None, "no smooth closed-form KL"
     same = dict(zip(other, theta))
-    if not kl.has(sp.Abs, sp.sign):
+    if kl.has(sp.Sum) and kl.has(sp.Abs, sp.sign):
+        return None, "KL is a series with kinks"
+    if not kl.has(sp.Abs, sp.sign):  # a series (negativebinomial's E[loggamma(X + r)]) differentiated termwise
         h = hessian(kl, list(other)).applyfunc(lambda e: substitute(e, same))
         return h.applyfunc(sp.simplify), "Hessian of KL(theta||theta') in theta' at theta' = theta"
     d = sp.symbols(f"d1:{len(theta) + 1}", real=True)
@@ -246,7 +250,7 @@ def _by_expectation(c: Chart, route: str) -> sp.Matrix | None:
         out = attempt(ROUTE_SECONDS, f"the {route} route", matrix)
     except (NoClosedForm, NotImplementedError, ValueError, TypeError):
         return None
-    return None if out is None or out.has(sp.nan, sp.zoo, sp.Integral, sp.Sum) else out
+    return None if out is None or out.has(sp.nan, sp.zoo, sp.Integral) else out
 
 
 def _same(a: sp.Matrix, b: sp.Matrix) -> str:
@@ -293,7 +297,7 @@ def remainder_check(c: Chart, matrix: sp.Matrix, point: dict | None = None, dire
     moved = tuple(t + h * di for t, di in zip(theta, d))
     kl = c.kl(theta, moved).subs(point)
     quad = (sp.Matrix(d).T * matrix.subs(point) * sp.Matrix(d))[0] / 2
-    f = sp.lambdify(h, sp.N(kl, dps + 20), "mpmath")
+    f = mpmath_lambda((h,), kl) if kl.has(sp.Sum) else sp.lambdify(h, sp.N(kl, dps + 20), "mpmath")
     ratios = []
     with mpmath.workdps(dps + 20):
         q = number(quad, dps + 20)

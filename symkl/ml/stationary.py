@@ -14,7 +14,8 @@ import sympy as sp
 
 from ..budget import attempt
 from ..family import sample_value
-from ..proof import SIMPLIFY_SECONDS, _zero
+from ..numeric import mpmath_lambda
+from ..proof import NUMERIC, SIMPLIFY_SECONDS, _sample, _zero
 from ..result import substitute
 
 SOLVE_SECONDS = 20.0
@@ -22,8 +23,26 @@ PROVEN, SAMPLED, FAILED, UNDECIDED = "proven", "at sampled points", "failed", "n
 
 
 def vanishes(expr: sp.Expr) -> str:
-    """proven when expr simplifies to 0; numerically confirmed (30 digits at random points) or failed otherwise."""
+    """proven when expr simplifies to 0; numerically confirmed (30 digits at random points) or failed otherwise.
+    With a series in it (negativebinomial's E[trigamma(X + r)]), proven only when it expands to 0, and each point's
+    series summed outward from its largest term: simplify does not combine such sums, and sympy's evalf of them
+    took minutes."""
+    if isinstance(expr, sp.Basic) and expr.has(sp.Sum):
+        return _series_zero(expr)
     return _zero(expr)
+
+
+def _series_zero(expr: sp.Expr) -> str:
+    if sp.expand(expr) == 0:
+        return PROVEN
+    symbols = sorted(expr.free_symbols, key=sp.default_sort_key)
+    f, rng = mpmath_lambda(symbols, expr), random.Random(0)
+    with mpmath.workdps(40):
+        for _ in range(5):
+            value = f(*[mpmath.mpf(sp.Float(_sample(s, rng), 45)._mpf_) for s in symbols])
+            if not mpmath.isfinite(value) or abs(value) > mpmath.mpf("1e-25"):
+                return FAILED
+    return NUMERIC
 
 
 def gradient(expr: sp.Expr, variables) -> list[sp.Expr]:
@@ -147,6 +166,9 @@ def digits(a, b, dps: int = 50) -> float:
 
 def number(expr, dps: int = 50):
     """An exact or float sympy number as an mpf at dps digits."""
+    if isinstance(expr, sp.Basic) and expr.has(sp.Sum):  # a series, summed outward from its largest term
+        with mpmath.workdps(dps + 10):
+            return mpmath.mpf(mpmath_lambda((), expr)())
     value = sp.N(expr, dps + 10)
     if not value.is_real:
         raise ValueError(f"expected a real number, got {expr}")
