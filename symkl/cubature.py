@@ -29,8 +29,8 @@ def integrate_vector(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dp
         return None
     x = fp.variable()
     with mpmath.workdps(dps + 20):
-        log_p = fp.log_density(x, *p_values)
-        log_q = fq.log_density(x, *q_values) if fq is not None else log_p
+        log_p = fp.log_density_at(x, *p_values)
+        log_q = fq.log_density_at(x, *q_values) if fq is not None else log_p
         integrand = {"kl": log_p - log_q, "cross_entropy": -log_q, "entropy": -log_p}[quantity]
         chart = _simplex_chart(fp, p_values, x) or _whitening_chart(log_p, x)
         if chart is None:

@@ -194,6 +194,18 @@ class Family:
             self._fingerprint.append(hashlib.sha256(repr(parts).encode()).hexdigest())
         return self._fingerprint[0]
 
+    def log_density_at(self, x, *values) -> sp.Expr:
+        """log p(x) at parameter values; where the declared form is 0/0 there (continuousbernoulli's normalizer
+        2 atanh(1 - 2 lam)/(1 - 2 lam) at lam = 1/2), its limit: a nan density made quadrature return 0."""
+        direct = self.log_density(x, *values)
+        if not direct.has(sp.nan, sp.zoo):
+            return direct
+        expr = self.log_density(x, *self.symbols())
+        for s, v in zip(self.symbols(), values):
+            at = expr.subs(s, v)
+            expr = sp.limit(expr, s, v) if at.has(sp.nan, sp.zoo) else at
+        return expr
+
     def density(self, x, *params) -> sp.Expr:
         """exp(log_density) as a product of powers: p**k*(1 - p)**(n - k)/gamma(k + 1), not exp(k*log(p) ...)."""
         return sp.Mul(*[_exp_term(t) for t in sp.Add.make_args(self.log_density(x, *params))])

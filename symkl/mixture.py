@@ -49,8 +49,8 @@ class Mixture:
     def log_density(self, x: sp.Symbol) -> sp.Expr:
         if len(self.components) == 1:
             inst = self.components[0][1]
-            return inst.family.log_density(x, *inst.bound)
-        return sp.log(sp.Add(*[w * sp.exp(i.family.log_density(x, *i.bound)) for w, i in self.components]))
+            return inst.family.log_density_at(x, *inst.bound)
+        return sp.log(sp.Add(*[w * sp.exp(i.family.log_density_at(x, *i.bound)) for w, i in self.components]))
 
     def support(self) -> sp.Set:
         return sp.Union(*[i.family.support(*i.bound) for _, i in self.components])

@@ -110,8 +110,8 @@ def integrate_definition(quantity: str, fp, p_values: tuple, fq, q_values: tuple
 
 
 def _integrands(quantity, fp, p_values, fq, q_values, x):
-    log_p = fp.log_density(x, *p_values)
-    log_q = fq.log_density(x, *q_values) if fq is not None else log_p
+    log_p = fp.log_density_at(x, *p_values)
+    log_q = fq.log_density_at(x, *q_values) if fq is not None else log_p
     return log_p, {"kl": log_p - log_q, "cross_entropy": -log_q, "entropy": -log_p}[quantity]
 
 
@@ -122,7 +122,7 @@ def expectation_value(fp, p_values: tuple, f: sp.Expr, x: sp.Symbol, dps: int = 
         k = sp.Symbol("k", integer=True, nonnegative=True)
         return _sum_of(fp, p_values, f.subs(x, k), k, dps)
     t = sp.Symbol("x", real=True)
-    return _integral_of(fp, p_values, t, fp.log_density(t, *p_values), f.subs(x, t), dps, method)
+    return _integral_of(fp, p_values, t, fp.log_density_at(t, *p_values), f.subs(x, t), dps, method)
 
 
 def _integral(quantity, fp, p_values, fq, q_values, dps, method):
@@ -204,7 +204,7 @@ def mass_outside(fp, p_values, fq, q_values, dps):
     gaps = [(lo_p, min(lo_q, hi_p))] if lo_p < lo_q else []
     gaps += [(max(hi_q, lo_p), hi_p)] if hi_p > hi_q else []
     with mpmath.workdps(dps):
-        weight = _density_function(x, fp.log_density(x, *p_values), dps)
+        weight = _density_function(x, fp.log_density_at(x, *p_values), dps)
         return mpmath.fsum(_piece(lambda t: _product(weight, lambda _: 1, t), _mp(a), _mp(b), "tanh-sinh")
                            for a, b in gaps if a < b)
 

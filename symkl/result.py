@@ -59,7 +59,7 @@ class Result:
             if self.expr.has(sp.Sum):  # sympy's evalf of a pmf-weighted series can be far off (Poisson(1000))
                 from .numeric import mpmath_lambda
                 return +mpmath_lambda((), self.expr)()
-            number = sp.N(self.expr, dps + 10)
+            number = _real(sp.N(self.expr, dps + 10), dps)
             if not number.is_Number or number.is_infinite or number is sp.nan:
                 if self.quantity != "expectation" and not self.p.family.discrete:  # meijerg, say: no digits
                     return self._numeric_value(dps)
@@ -282,3 +282,12 @@ def _ordered_symbols(p: Instance, q: Instance | None) -> tuple[sp.Symbol, ...]:
 def roles(p: Instance, q: Instance | None) -> list[tuple[Instance, str]]:
     """(instance, symbol suffix) for P and Q: bare names for a one-distribution result, _p and _q otherwise."""
     return [(p, "")] if q is None else [(p, "_p"), (q, "_q")]
+
+
+def _real(number: sp.Expr, dps: int) -> sp.Expr:
+    """A real value that evaluated with an imaginary part at rounding level (continuousbernoulli's KL at lam_p =
+    1/2 is a limit with log(-2) + i pi terms that cancel) as its real part; anything else as it is."""
+    re, im = number.as_real_imag()
+    if im != 0 and re.is_Number and im.is_Number and abs(im) <= sp.Float(10) ** -dps * max(1, abs(re)):
+        return re
+    return number
