@@ -262,12 +262,16 @@ def _mp(v):
 
 
 def _product(weight, f, t):
-    """p(t) * f(t), with 0 where t has rounded onto a support end (the node's weight there is negligible)."""
+    """p(t) * f(t), with 0 where t has rounded onto or past a support end (the node's weight there is negligible;
+    past levy's end, log(t - loc) turns complex); a real value that mpmath typed complex (levy's density, with
+    imaginary part 0) as real."""
     try:
         w = weight(t)
         v = w * f(t) if w != 0 else w
     except (ZeroDivisionError, ValueError):
         return mpmath.mpf(0)
+    if isinstance(v, mpmath.mpc):
+        v = v.real if v.imag == 0 else mpmath.mpf(0)
     return v if mpmath.isfinite(v) else mpmath.mpf(0)
 
 

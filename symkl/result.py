@@ -288,6 +288,7 @@ def _real(number: sp.Expr, dps: int) -> sp.Expr:
     """A real value that evaluated with an imaginary part at rounding level (continuousbernoulli's KL at lam_p =
     1/2 is a limit with log(-2) + i pi terms that cancel) as its real part; anything else as it is."""
     re, im = number.as_real_imag()
-    if im != 0 and re.is_Number and im.is_Number and abs(im) <= sp.Float(10) ** -dps * max(1, abs(re)):
+    if im != 0 and re.is_Number and im.is_Number and re.is_finite and im.is_finite and \
+            abs(im) <= sp.Float(10) ** -dps * max(1, abs(re)):
         return re
     return number

@@ -73,3 +73,15 @@ def test_a_finite_end_where_log_q_falls_like_minus_one_over_y(k, diverges):
     """Against levy(0, 1), -log q ~ 1/(2x) at 0: E_P[1/X] under chi(k) is finite exactly when k > 1."""
     assert tail_divergence("cross_entropy", SINGULAR, (k,), family("levy"), (sp.Integer(0), sp.Integer(1))) == \
         (1 if diverges else 0)
+
+
+def test_levy_mass_outside_a_half_line_is_its_cdf():
+    """P = levy(-47/20, 499/100) has mass P(X < 0) = erfc(sqrt(scale/(2 (0 - loc)))) where an exponential Q has
+    none. mpmath typed the levy density's values complex (imaginary part 0) and the comparison with 0 raised:
+    `check --all` reported every levy P as failed."""
+    from symkl.quadrature import mass_outside
+    levy, exponential = instance("levy").family, instance("exponential").family
+    mass = mass_outside(levy, (sp.Rational(-47, 20), sp.Rational(499, 100)), exponential, (sp.Rational(133, 50),), 40)
+    with mpmath.workdps(40):
+        reference = mpmath.erfc(mpmath.sqrt(mpmath.mpf(499) / 100 / (2 * mpmath.mpf(47) / 20)))
+        assert isinstance(mass, mpmath.mpf) and abs(mass - reference) < mpmath.mpf(10)**-30, (mass, reference)
