@@ -15,10 +15,14 @@ import sympy as sp
 from ..budget import attempt
 from ..family import sample_value
 from ..numeric import mpmath_lambda
-from ..proof import NUMERIC, SIMPLIFY_SECONDS, _sample, _zero
+from ..proof import NUMERIC, _sample, _zero
 from ..result import substitute
 
 SOLVE_SECONDS = 20.0
+FORMS_SECONDS = 60.0
+"""simplify's budget for a form to show: continuousbernoulli's Fisher entries take 8 to 11 s each here, the only
+step of the Fisher page near the 20 s it had when CI once found that page stale (a form that runs out shows
+another way)."""
 PROVEN, SAMPLED, FAILED, UNDECIDED = "proven", "at sampled points", "failed", "not decided"
 
 
@@ -59,11 +63,11 @@ def tidy(expr: sp.Expr, identities: dict | None = None) -> sp.Expr:
 
 
 def forms(expr: sp.Expr, identities: dict | None = None) -> list[sp.Expr]:
-    """Equal forms of a parameter expression: simplified (within SIMPLIFY_SECONDS), factored, collected by its
+    """Equal forms of a parameter expression: simplified (within FORMS_SECONDS), factored, collected by its
     special functions, and under identities such as p1 + p2 + p3 = 1 each symbol eliminated in turn (1 - p1 - p2
     read back as p3 where it appears)."""
     expr = sp.sympify(expr)  # safe: a derived expr
-    expr = sp.factor_terms(attempt(SIMPLIFY_SECONDS, "simplification", partial(sp.simplify, expr)) or expr)
+    expr = sp.factor_terms(attempt(FORMS_SECONDS, "simplification", partial(sp.simplify, expr)) or expr)
     out = [expr, sp.factor(expr), _collected(expr)]
     for total, value in (identities or {}).items():
         for s in sp.Add.make_args(total):
