@@ -228,21 +228,34 @@ def _zero(diff: sp.Expr) -> str:
                   for form in (lambda e: e, together_logs, _special_functions_expanded)]
     if any(c == 0 for c in candidates):  # the cheap test first, for every form
         return PROVEN
-    for candidate in candidates:  # simplify can run for many minutes on sinh/cosh forms: bounded
-        if attempt(SIMPLIFY_SECONDS, "simplification", partial(sp.simplify, candidate)) == 0:
+    for candidate in candidates if not diff.has(sp.Sum) else []:  # simplify never combines series; on sinh/cosh
+        if attempt(SIMPLIFY_SECONDS, "simplification", partial(sp.simplify, candidate)) == 0:  # forms it runs long
             return PROVEN
     rng, symbols = random.Random(0), sorted(diff.free_symbols, key=sp.default_sort_key)  # a set's order varies
-    removable = 0
+    value_at, removable = _evaluator(diff, symbols), 0
     for _ in range(5):
-        point = {s: _sample(s, rng) for s in symbols}
-        value = sp.N(substitute(diff, point), 30)
+        value = value_at({s: _sample(s, rng) for s in symbols})
         while value is sp.nan and removable < 5:  # 0/0 at one point (continuousbernoulli's lam = 1/2): another
             removable += 1
-            point = {s: _sample(s, rng) for s in symbols}
-            value = sp.N(substitute(diff, point), 30)
+            value = value_at({s: _sample(s, rng) for s in symbols})
         if not value.is_Number or value is sp.nan or abs(value) > 1e-25:
             return FAILED
     return NUMERIC
+
+
+def _evaluator(diff: sp.Expr, symbols: list):
+    """point -> diff to 30 digits; a series summed outward from its largest term (sympy's evalf of
+    negativebinomial's trigamma series took minutes)."""
+    if not diff.has(sp.Sum):
+        return lambda point: sp.N(substitute(diff, point), 30)
+    from .numeric import mpmath_lambda
+    f = mpmath_lambda(symbols, diff)
+
+    def at(point):
+        with mpmath.workdps(40):
+            value = f(*[mpmath.mpf(sp.Float(point[s], 45)._mpf_) for s in symbols])
+            return sp.Float(value, 30) if mpmath.isfinite(value) else sp.nan
+    return at
 
 
 def _special_functions_expanded(expr: sp.Expr) -> sp.Expr:

@@ -15,38 +15,19 @@ import sympy as sp
 from ..budget import attempt
 from ..family import sample_value
 from ..numeric import mpmath_lambda
-from ..proof import NUMERIC, _sample, _zero
+from ..proof import NUMERIC, _zero
 from ..result import substitute
 
 SOLVE_SECONDS = 20.0
 FORMS_SECONDS = 60.0
-"""simplify's budget for a form to show: continuousbernoulli's Fisher entries take 8 to 11 s each here, the only
-step of the Fisher page near the 20 s it had when CI once found that page stale (a form that runs out shows
-another way)."""
+"""simplify's budget for a form to show: continuousbernoulli's Fisher entries take 8 to 11 s each here, and a form
+that runs out shows another way, which would make the book depend on the machine's speed."""
 PROVEN, SAMPLED, FAILED, UNDECIDED = "proven", "at sampled points", "failed", "not decided"
 
 
 def vanishes(expr: sp.Expr) -> str:
-    """proven when expr simplifies to 0; numerically confirmed (30 digits at random points) or failed otherwise.
-    With a series in it (negativebinomial's E[trigamma(X + r)]), proven only when it expands to 0, and each point's
-    series summed outward from its largest term: simplify does not combine such sums, and sympy's evalf of them
-    took minutes."""
-    if isinstance(expr, sp.Basic) and expr.has(sp.Sum):
-        return _series_zero(expr)
+    """proven when expr simplifies to 0; numerically confirmed (30 digits at random points) or failed otherwise."""
     return _zero(expr)
-
-
-def _series_zero(expr: sp.Expr) -> str:
-    if sp.expand(expr) == 0:
-        return PROVEN
-    symbols = sorted(expr.free_symbols, key=sp.default_sort_key)
-    f, rng = mpmath_lambda(symbols, expr), random.Random(0)
-    with mpmath.workdps(40):
-        for _ in range(5):
-            value = f(*[mpmath.mpf(sp.Float(_sample(s, rng), 45)._mpf_) for s in symbols])
-            if not mpmath.isfinite(value) or abs(value) > mpmath.mpf("1e-25"):
-                return FAILED
-    return NUMERIC
 
 
 def gradient(expr: sp.Expr, variables) -> list[sp.Expr]:
