@@ -22,6 +22,13 @@ def test_infinite_kl_is_shown_by_mass_where_q_has_none():
     assert records["cross_entropy"].status == "infinite"
 
 
+def test_infinite_kl_where_p_has_mass_too_small_to_measure():
+    """gumbel(37/20, 1/100) puts mass exp(-e^185) below 0, where lognormal has none: no quadrature measures it, but
+    its density is positive there, and that shows KL = oo."""
+    records = {r.quantity: r for r in check("gumbel(37/20, 1/100)", "lognormal(0, 1)", n_points=1)}
+    assert records["kl"].status == records["cross_entropy"].status == "infinite", records["kl"].to_json()
+
+
 def test_a_wrong_closed_form_fails(monkeypatch):
     """Perturb the derived KL by 1e-30: the check must notice."""
     original = cache.derivation
@@ -34,6 +41,22 @@ def test_a_wrong_closed_form_fails(monkeypatch):
     records = {r.quantity: r for r in check("poisson", "poisson", n_points=2)}
     assert records["kl"].status == "failed"
     assert records["entropy"].status == "verified"
+
+
+def test_a_finite_closed_form_where_the_definition_diverges_fails(monkeypatch):
+    """KL(logistic||gumbel) is finite only when scale_p < scale_q: its finite branch used at scale_p = 5/2, scale_q = 1
+    (where the two quadrature methods part ways, as the integral grows without bound) must fail, not be called
+    inconclusive."""
+    original = cache.derivation
+
+    def condition_dropped(quantity, fp, fq=None):
+        d = original(quantity, fp, fq)
+        return dataclasses.replace(d, expr=d.expr.args[0][0], condition=sp.true, status="closed") \
+            if isinstance(d.expr, sp.Piecewise) else d
+
+    monkeypatch.setattr(cache, "derivation", condition_dropped)
+    record = check("logistic(0, 5/2)", "gumbel(0, 1)", n_points=1)[1]
+    assert record.status == "failed" and record.points[0]["numeric"] == "+inf", record.to_json()
 
 
 @pytest.mark.slow

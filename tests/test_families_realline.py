@@ -211,6 +211,7 @@ def _logpdf(name, args):
         "laplace": lambda x: -abs(x - a[0]) / a[1] - mpmath.log(2 * a[1]),
         "beta": lambda x: ((a[0] - 1) * mpmath.log(x) + (a[1] - 1) * mpmath.log(1 - x) - mpmath.log(mpmath.beta(a[0], a[1]))),
         "kumaraswamy": lambda x: mpmath.log(a[0] * a[1]) + (a[0] - 1) * mpmath.log(x) + (a[1] - 1) * mpmath.log(1 - x**a[0]),
+        "inversegamma": lambda x: a[0] * mpmath.log(a[1]) - mpmath.loggamma(a[0]) - (a[0] + 1) * mpmath.log(x) - a[1] / x,
         "continuousbernoulli": lambda x: (x * mpmath.log(a[0]) + (1 - x) * mpmath.log(1 - a[0])
                                           + mpmath.log(2 * mpmath.atanh(1 - 2 * a[0]) / (1 - 2 * a[0]))),
     }
@@ -229,7 +230,19 @@ CROSS = [  # (P, P's values, Q, Q's values, split points; finite ends where P's 
     ("kumaraswamy", (2, 3), "continuousbernoulli", (Q("7/10"),), [0, Q("1/2"), 1]),
     ("studentt", (5, 1, 2), "normal", (0, 3), [-mpmath.inf, -10, 1, 10, mpmath.inf]),
     ("logistic", (0, 1), "gumbel", (1, 2), [-300, 0, 1, 120]),
+    ("logistic", (0, 1), "moyal", (1, 2), [-300, 0, 1, 120]),
+    ("kumaraswamy", (2, 3), "inversegamma", (3, Q("1/2")), [0, Q("1/2"), 1]),
 ]
+
+
+@pytest.mark.parametrize("p, q", [("logistic(0, 2)", "gumbel(0, 1)"), ("logistic(1, 1)", "gumbel(0, 1)"),
+                                  ("logistic(0, 2)", "moyal(0, 1)"), ("kumaraswamy(1/2, 3)", "inversegamma(3, 1/2)"),
+                                  ("kumaraswamy(1, 3)", "inversegamma(3, 1/2)")])
+def test_a_generating_function_beyond_its_domain_is_infinite(p, q):
+    """E[exp(-x/scale_q)] under a logistic P diverges in its left tail, where p ~ exp(x/scale_p), unless scale_p <
+    scale_q (gumbel's and moyal's log q hold that term); E[1/X] under a kumaraswamy P, p ~ a b x^(a - 1) at 0,
+    unless a > 1 (inversegamma's). Past those ends the KL is oo, not the transform's value there."""
+    assert kl(p, q).value() == mpmath.inf
 
 
 def _quad_kl(p, pv, q, qv, points):

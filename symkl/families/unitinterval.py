@@ -1,5 +1,5 @@
 """Continuous families on the unit interval: declarations only (see ``Family``)."""
-from sympy import Interval, S, atanh, exp, gamma, log, pi
+from sympy import Interval, S, atanh, exp, gamma, log, oo, pi
 
 from ..family import ExpFamily, Family, Param
 from .continuous import beta, normal
@@ -18,6 +18,7 @@ kumaraswamy = Family(
     support=lambda a, b: Interval.open(0, 1),
     log_density=lambda x, a, b: log(a) + log(b) + (a - 1) * log(x) + (b - 1) * log(1 - x**a),
     mellin=lambda t, a, b: b * gamma(1 + t / a) * gamma(b) / gamma(1 + t / a + b),
+    mellin_domain=lambda a, b: Interval.open(-a, oo),
     transformation=lambda a, b: (beta, (1, b), lambda y: y**(1 / a)),
     description="density a b x**(a - 1) (1 - x**a)**(b - 1); X = Y**(1/a), Y ~ beta(1, b)",
 )
