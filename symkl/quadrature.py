@@ -354,12 +354,13 @@ SMOOTH_ORDER = 24
 def _power(log_weight) -> float:
     """The substitution power m for x = end +- y, y = u**m, at a finite support end: the density behaves like
     y**s there (s from two evaluations very close to the end), and m*(s + 1) = SMOOTH_ORDER makes the
-    integrand ~ u**23 * log(u), smooth enough for Gauss-Legendre as well as tanh-sinh (u**4 is not, for s < 0)."""
+    integrand ~ u**23 * log(u), smooth enough for Gauss-Legendre as well as tanh-sinh (u**4 is not, for s < 0).
+    No substitution where s <= -1: the power is not integrable, or a log factor hides a power just above -1."""
     try:
         s = _slope(log_weight, mpmath.mpf(10) ** -20, mpmath.mpf(10) ** -30)
     except (ValueError, ZeroDivisionError):
         return 1
-    return 1 if not mpmath.isfinite(s) or s + 1 >= SMOOTH_ORDER else SMOOTH_ORDER / (s + 1)
+    return 1 if not mpmath.isfinite(s) or not 0 < s + 1 < SMOOTH_ORDER else SMOOTH_ORDER / (s + 1)
 
 
 _GRADED = [0] + [mpmath.mpf(2) ** -k for k in range(40, 0, -4)] + [1]
@@ -382,12 +383,20 @@ def _piece(g, a, b, method, near_a=None, near_b=None, graded=False):
             scale = length ** (mpmath.mpf(1) / 16)
             return quad(lambda u: 16 * u**15 * g(end + side * u**16), [scale * t for t in _GRADED])
         return quad(g, sorted([end, end + side * length]))
+    def tail(c, side):
+        """From c to side*oo: as the integral over u in (0, 1] of g(c + side*(1/u - 1))/u^2 (mpmath's own map
+        for an infinite range). An algebraic tail, x^-(1 + a) (pareto, cauchy, inversegamma), is u^(a - 1) there,
+        singular for a < 1, where Gauss-Legendre does not converge: then the substitution u = v**m fitted to that
+        power, as at a finite end."""
+        h = lambda u: g(c + side * (1 / u - 1)) / u**2  # noqa: E731
+        m = _power(lambda u: mpmath.log(abs(h(u))))
+        return part(c, side, (h, m), 1) if m != 1 else quad(g, sorted([c, side * mpmath.inf]))
     if mpmath.isinf(a) and mpmath.isinf(b):
-        return quad(g, [-mpmath.inf, 0, mpmath.inf])
+        return tail(0, -1) + tail(0, 1)
     if mpmath.isinf(b):
-        return part(a, 1, near_a, 1) + quad(g, [a + 1, mpmath.inf])
+        return part(a, 1, near_a, 1) + tail(a + 1, 1)
     if mpmath.isinf(a):
-        return part(b, -1, near_b, 1) + quad(g, [-mpmath.inf, b - 1])
+        return part(b, -1, near_b, 1) + tail(b - 1, -1)
     if near_a is None and near_b is None and not graded:
         return quad(g, [a, b])  # between landmarks: smooth, so one piece (halves would double the nodes)
     return part(a, 1, near_a, (b - a) / 2) + part(b, -1, near_b, (b - a) / 2)
