@@ -61,9 +61,23 @@ def tail_divergence(quantity: str, fp, p_values: tuple, fq, q_values: tuple) -> 
             pieces = [mpmath.quad(g, sorted([a, b])) for a, b in zip(stops, stops[1:])][-4:]
             for sign in (1, -1):
                 if all(sign * v > 0 for v in pieces) and \
-                        all(abs(b) >= STILL_GROWING * abs(a) for a, b in zip(pieces, pieces[1:])):
+                        all(abs(b) >= STILL_GROWING * abs(a) for a, b in zip(pieces, pieces[1:])) and \
+                        not _dies_far_out(x, log_p, integrand, centre, side * scale):
                     return sign
     return 0
+
+
+def _dies_far_out(x, log_p, integrand, centre, step) -> bool:
+    """Whether t*p(t)*|integrand(t)| falls by more than a factor e between 10^100 and 10^300 steps out (computed
+    as its log, where p underflows): a tail that shrinks too slowly for the decades to tell, weibull(1/100)'s
+    exp(-x^(1/100)) or an x^(-1.01), converges all the same; cauchy's 1/x against a laplace stays level."""
+    log_weight, f = _mpmath_function(x, log_p, 30), _mpmath_function(x, integrand, 30)
+    far = [centre + step * mpmath.mpf(10) ** k for k in (100, 300)]
+    try:
+        sizes = [log_weight(t) + mpmath.log(abs(f(t))) + mpmath.log(abs(t - centre)) for t in far]
+    except (ValueError, ZeroDivisionError):
+        return False
+    return all(mpmath.isfinite(v) for v in sizes) and mpmath.re(sizes[1]) < mpmath.re(sizes[0]) - 1
 
 
 def _slope(log_f, near, nearer):

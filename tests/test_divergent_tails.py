@@ -85,3 +85,12 @@ def test_levy_mass_outside_a_half_line_is_its_cdf():
     with mpmath.workdps(40):
         reference = mpmath.erfc(mpmath.sqrt(mpmath.mpf(499) / 100 / (2 * mpmath.mpf(47) / 20)))
         assert isinstance(mass, mpmath.mpf) and abs(mass - reference) < mpmath.mpf(10)**-30, (mass, reference)
+
+
+@pytest.mark.parametrize("label, values", [("weibull", (sp.Rational(1, 100), sp.Rational(1, 100))),
+                                           ("inversegamma", (sp.Rational(1, 100), sp.Rational(1, 100)))])
+def test_a_tail_too_slow_for_the_decades_still_converges(label, values):
+    """weibull(1/100)'s density falls like exp(-x^(1/100)) and an inversegamma(1/100)'s like x^(-1.01): their
+    pieces over decades hardly shrink up to 1e11, yet each entropy is finite (weibull's is gamma (1 - 1/k) +
+    log(lam/k) + 1, inversegamma's a + log(b gamma(a)) - (1 + a) digamma(a))."""
+    assert tail_divergence("entropy", family(label), values, None, ()) == 0
