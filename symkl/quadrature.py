@@ -162,8 +162,9 @@ def _integral_of(fp, p_values, x, log_p, integrand, dps, method):
         for end, side in zip(support, (1, -1)):
             if end.is_finite:  # the integrand in the distance y to the end: 1 - (1 - y) is y, exactly
                 shift = {x: end + side * y}
-                near[_mp(end)] = (_weighted(y, log_p.subs(shift), integrand.subs(shift), dps + 20),
-                                  _power(_mpmath_function(y, log_p.subs(shift), dps + 20)))
+                h = _weighted(y, log_p.subs(shift), integrand.subs(shift), dps + 20)
+                near[_mp(end)] = (h, _end_power(_mpmath_function(y, log_p.subs(shift), dps + 20),
+                                                lambda t, h=h: mpmath.log(abs(h(t)))))
         return mpmath.fsum(_piece(g, a, b, method, near.get(a), near.get(b)) for a, b in zip(points, points[1:]))
 
 
@@ -375,6 +376,22 @@ def _power(log_weight) -> float:
     except (ValueError, ZeroDivisionError):
         return 1
     return 1 if not mpmath.isfinite(s) or not 0 < s + 1 < SMOOTH_ORDER else SMOOTH_ORDER / (s + 1)
+
+
+def _end_power(log_weight, log_whole) -> float:
+    """The substitution power at a finite end from the density's power law and the whole integrand's (density
+    times f): none where both are whole powers y^0, y^1, ... (the integrand is smooth there: exponential||normal
+    at 0), else the larger of the two fitted powers, so that a singular f shows (logistic||gumbel's u^-0.8 in
+    logistic's base variable, under a flat density)."""
+    def whole_power(log_f) -> bool:
+        try:
+            s = _slope(log_f, mpmath.mpf(10) ** -20, mpmath.mpf(10) ** -30)
+        except (ValueError, ZeroDivisionError):
+            return False
+        return mpmath.isfinite(s) and s > -mpmath.mpf(1) / 2 and abs(s - mpmath.nint(s)) < 1e-9
+    if whole_power(log_weight) and whole_power(log_whole):
+        return 1
+    return max(_power(log_weight), _power(log_whole))
 
 
 _GRADED = [0] + [mpmath.mpf(2) ** -k for k in range(40, 0, -4)] + [1]
