@@ -379,19 +379,19 @@ def _power(log_weight) -> float:
 
 
 def _end_power(log_weight, log_whole) -> float:
-    """The substitution power at a finite end from the density's power law and the whole integrand's (density
-    times f): none where both are whole powers y^0, y^1, ... (the integrand is smooth there: exponential||normal
-    at 0), else the larger of the two fitted powers, so that a singular f shows (logistic||gumbel's u^-0.8 in
-    logistic's base variable, under a flat density)."""
-    def whole_power(log_f) -> bool:
+    """The substitution power at a finite end from the density's power law, y^s, and the whole integrand's
+    (density times f), y^w: none where both are whole powers y^0, y^1, ... (the integrand is smooth there:
+    exponential||normal at 0); fitted to w where f is singular, w below s by more than a log factor's slope
+    (logistic||gumbel's u^-0.8 in logistic's base variable, under a flat density); else fitted to s."""
+    def slope(log_f):
         try:
-            s = _slope(log_f, mpmath.mpf(10) ** -20, mpmath.mpf(10) ** -30)
+            return _slope(log_f, mpmath.mpf(10) ** -20, mpmath.mpf(10) ** -30)
         except (ValueError, ZeroDivisionError):
-            return False
-        return mpmath.isfinite(s) and s > -mpmath.mpf(1) / 2 and abs(s - mpmath.nint(s)) < 1e-9
-    if whole_power(log_weight) and whole_power(log_whole):
+            return mpmath.nan
+    s, w = slope(log_weight), slope(log_whole)
+    if all(mpmath.isfinite(v) and v > -mpmath.mpf(1) / 2 and abs(v - mpmath.nint(v)) < 1e-9 for v in (s, w)):
         return 1
-    return max(_power(log_weight), _power(log_whole))
+    return _power(log_whole) if mpmath.isfinite(w) and mpmath.isfinite(s) and w < s - 0.1 else _power(log_weight)
 
 
 _GRADED = [0] + [mpmath.mpf(2) ** -k for k in range(40, 0, -4)] + [1]
