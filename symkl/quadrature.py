@@ -371,11 +371,16 @@ def _power(log_weight) -> float:
     y**s there (s from two evaluations very close to the end), and m*(s + 1) = SMOOTH_ORDER makes the
     integrand ~ u**23 * log(u), smooth enough for Gauss-Legendre as well as tanh-sinh (u**4 is not, for s < 0).
     No substitution where s <= -1: the power is not integrable, or a log factor hides a power just above -1."""
-    try:
-        s = _slope(log_weight, mpmath.mpf(10) ** -20, mpmath.mpf(10) ** -30)
-    except (ValueError, ZeroDivisionError):
-        return 1
+    s = _end_slope(log_weight)
     return 1 if not mpmath.isfinite(s) or not 0 < s + 1 < SMOOTH_ORDER else SMOOTH_ORDER / (s + 1)
+
+
+def _end_slope(log_f):
+    """s where f(y) ~ y^s as y -> 0, from y = 1e-20 and 1e-30; nan where f cannot be evaluated there."""
+    try:
+        return _slope(log_f, mpmath.mpf(10) ** -20, mpmath.mpf(10) ** -30)
+    except (ValueError, ZeroDivisionError):
+        return mpmath.nan
 
 
 def _end_power(log_weight, log_whole) -> float:
@@ -383,12 +388,7 @@ def _end_power(log_weight, log_whole) -> float:
     (density times f), y^w: none where both are whole powers y^0, y^1, ... (the integrand is smooth there:
     exponential||normal at 0); fitted to w where f is singular, w below s by more than a log factor's slope
     (logistic||gumbel's u^-0.8 in logistic's base variable, under a flat density); else fitted to s."""
-    def slope(log_f):
-        try:
-            return _slope(log_f, mpmath.mpf(10) ** -20, mpmath.mpf(10) ** -30)
-        except (ValueError, ZeroDivisionError):
-            return mpmath.nan
-    s, w = slope(log_weight), slope(log_whole)
+    s, w = _end_slope(log_weight), _end_slope(log_whole)
     if all(mpmath.isfinite(v) and v > -mpmath.mpf(1) / 2 and abs(v - mpmath.nint(v)) < 1e-9 for v in (s, w)):
         return 1
     return _power(log_whole) if mpmath.isfinite(w) and mpmath.isfinite(s) and w < s - 0.1 else _power(log_weight)
@@ -414,6 +414,7 @@ def _piece(g, a, b, method, near_a=None, near_b=None, graded=False):
             scale = length ** (mpmath.mpf(1) / 16)
             return quad(lambda u: 16 * u**15 * g(end + side * u**16), [scale * t for t in _GRADED])
         return quad(g, sorted([end, end + side * length]))
+
     def tail(c, side):
         """From c to side*oo: as the integral over u in (0, 1] of g(c + side*(1/u - 1))/u^2 (mpmath's own map
         for an infinite range). An algebraic tail, x^-(1 + a) (pareto, cauchy, inversegamma), is u^(a - 1) there,

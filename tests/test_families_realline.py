@@ -211,7 +211,8 @@ def _logpdf(name, args):
         "laplace": lambda x: -abs(x - a[0]) / a[1] - mpmath.log(2 * a[1]),
         "beta": lambda x: ((a[0] - 1) * mpmath.log(x) + (a[1] - 1) * mpmath.log(1 - x) - mpmath.log(mpmath.beta(a[0], a[1]))),
         "kumaraswamy": lambda x: mpmath.log(a[0] * a[1]) + (a[0] - 1) * mpmath.log(x) + (a[1] - 1) * mpmath.log(1 - x**a[0]),
-        "inversegamma": lambda x: a[0] * mpmath.log(a[1]) - mpmath.loggamma(a[0]) - (a[0] + 1) * mpmath.log(x) - a[1] / x,
+        "inversegamma": lambda x: (a[0] * mpmath.log(a[1]) - mpmath.loggamma(a[0]) - (a[0] + 1) * mpmath.log(x)
+                                   - a[1] / x),
         "continuousbernoulli": lambda x: (x * mpmath.log(a[0]) + (1 - x) * mpmath.log(1 - a[0])
                                           + mpmath.log(2 * mpmath.atanh(1 - 2 * a[0]) / (1 - 2 * a[0]))),
     }

@@ -29,9 +29,10 @@ from ..budget import attempt
 from ..expectation import NoClosedForm, expect
 from ..family import Family, FamilyError, sample_value
 from ..numeric import mpmath_lambda
+from ..proof import NUMERIC
 from ..result import substitute
 from ..spec import Instance, instance
-from .stationary import FAILED, NUMERIC, PROVEN, hessian, number, tidy, vanishes
+from .stationary import FAILED, PROVEN, hessian, number, tidy, vanishes
 
 TABLE_PARAMS = 4
 """A family declared per size enters the table at the largest size up to 3 with at most this many parameters."""

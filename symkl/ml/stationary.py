@@ -15,7 +15,7 @@ import sympy as sp
 from ..budget import attempt
 from ..family import sample_value
 from ..numeric import mpmath_lambda
-from ..proof import NUMERIC, _zero
+from ..proof import _zero
 from ..result import substitute
 
 SOLVE_SECONDS = 20.0
