@@ -59,7 +59,10 @@ class Result:
             if self.expr.has(sp.Sum):  # sympy's evalf of a pmf-weighted series can be far off (Poisson(1000))
                 from .numeric import mpmath_lambda
                 return +mpmath_lambda((), self.expr)()
-            number = _real(sp.N(self.expr, dps + 10), dps)
+            try:
+                number = _real(sp.N(self.expr, dps + 10), dps)
+            except ValueError:  # mpmath's meijerg gives up at extreme arguments: rayleigh(1/100)||halfcauchy(10)
+                number = sp.nan
             if not number.is_Number or number.is_infinite or number is sp.nan:
                 if self.quantity != "expectation" and not self.p.family.discrete:  # meijerg, say: no digits
                     return self._numeric_value(dps)

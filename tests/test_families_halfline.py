@@ -290,3 +290,15 @@ def test_names_and_aliases_resolve():
                                                    "chi2", "chi", "inversegamma", "beta"]
     with pytest.raises(FamilyError):
         lookup("paretto2")
+
+
+def test_a_closed_form_mpmath_cannot_evaluate_is_valued_by_quadrature():
+    """KL(rayleigh(1/100)||halfcauchy(10)) is a Meijer G form that mpmath's hypercomb does not converge on at
+    these values (it raised, and the CLI printed a traceback): the value comes from quadrature of the
+    definition, against the integral typed here."""
+    with mpmath.workdps(40):
+        s, c = mpmath.mpf(1) / 100, mpmath.mpf(10)
+        log_p = lambda x: mpmath.log(x / s**2) - x**2 / (2 * s**2)  # noqa: E731
+        log_q = lambda x: mpmath.log(2 / (mpmath.pi * c)) - mpmath.log1p((x / c)**2)  # noqa: E731
+        reference = mpmath.quad(lambda x: mpmath.exp(log_p(x)) * (log_p(x) - log_q(x)), [0, s, 5 * s, 20 * s, 1])
+    assert close(kl("rayleigh(1/100)", "halfcauchy(10)").value(30), reference, 25)
