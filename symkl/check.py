@@ -52,9 +52,10 @@ def check_quantity(quantity: str, p, q=None, n_points: int = 5, seed: int = 0) -
     iq = instance(q) if q is not None and quantity != "entropy" else None
     if any(isinstance(i.family.dim, sp.Symbol) for i in (ip, iq) if i is not None):
         raise ValueError("check needs values, so a fixed dimension: mvnormal[2], not mvnormal[d]")
+    rng = random.Random(seed)
     rec = Record(ip.label, iq.label if iq else None, quantity)
     for i in range(n_points):
-        pp, qq = _point(ip, iq, seed, i)
+        pp, qq = _point(ip, iq, rng, i)
         result = query.entropy(pp) if iq is None else getattr(query, quantity)(pp, qq)
         rec.points.append(_check_point(result, quantity, pp, qq))
     _summarize(rec)
@@ -170,14 +171,11 @@ def _summarize(rec: Record) -> None:
     rec.digits = min(digits) if digits else None
 
 
-def _point(ip: Instance, iq: Instance | None, seed: int, i: int):
+def _point(ip: Instance, iq: Instance | None, rng: random.Random, i: int):
     """A parameter point: random values for free parameters; every fifth from i = 2 puts Q next to P (relative
-    difference 1e-5 and less), every fifth from i = 3 draws values near the domains' edges.
-
-    P's values come from a stream of their own, the same whatever Q is: P's entropy integral at a point is then
-    shared by its entropy check and the cross-entropy checks against every Q (see integrate_definition)."""
+    difference 1e-5 and less), every fifth from i = 3 draws values near the domains' edges."""
     edge = i % 5 == 3
-    p_values = _fill(ip, random.Random(f"{seed}/p/{i}"), edge)
+    p_values = _fill(ip, rng, edge)
     pp = Instance(ip.family, p_values)
     if iq is None:
         return pp, None
@@ -186,7 +184,7 @@ def _point(ip: Instance, iq: Instance | None, seed: int, i: int):
                        for v in p_values)
         if not ip.family.violations({p.name: v for p, v in zip(ip.family.params, nudged)}):
             return pp, Instance(iq.family, nudged)
-    return pp, Instance(iq.family, _fill(iq, random.Random(f"{seed}/q/{i}"), edge))
+    return pp, Instance(iq.family, _fill(iq, rng, edge))
 
 
 def _fill(inst: Instance, rng: random.Random, edge: bool = False) -> tuple:

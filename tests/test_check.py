@@ -81,17 +81,6 @@ def test_check_all_over_a_sample_of_the_catalog():
     assert sum(r.status in ("verified", "infinite") for r in decided) >= 0.8 * len(decided)
 
 
-def test_p_points_do_not_depend_on_q():
-    """P's parameter points are drawn from their own stream: the same against every Q, so that check --all
-    integrates P's entropy once per point for all its cross-entropy checks."""
-    from symkl.check import _point
-    from symkl.spec import instance
-    gamma = instance("gamma")
-    for i in range(5):
-        points = {_point(gamma, instance(q), 0, i)[0].bound for q in ("normal", "beta", "categorical[3]", "gamma")}
-        assert len(points) == 1, points
-
-
 def test_exponential_families_agree_with_the_bregman_divergence():
     """Same-family KL in an exponential family is also A(eta_q) - A(eta_p) - (eta_q - eta_p).grad A(eta_p):
     each point carries the digits of that agreement too."""
