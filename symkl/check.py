@@ -114,7 +114,8 @@ def _check_point(result, quantity, pp: Instance, qq: Instance | None) -> dict:
         if not mpmath.isinf(closed) else _infinite_evidence(quantity, pp, q_args)
     if numeric is None and pp.family.dim is None and not pp.family.discrete:
         # the two methods disagree: a definition that diverges in a tail makes a finite closed form wrong
-        numeric = (sign := tail_divergence(quantity, pp.family, pp.bound, *q_args)) and sign * mpmath.inf or None
+        sign = tail_divergence(quantity, pp.family, pp.bound, *q_args)
+        numeric = sign * mpmath.inf if sign else None
     if numeric is None:
         return {**where, "status": "inconclusive", "closed": mpmath.nstr(closed, 20)}
     if mpmath.isinf(closed) or mpmath.isinf(numeric):
