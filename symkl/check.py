@@ -8,6 +8,7 @@ absolute difference of at most 1e-45 where the value is ~0; a quadrature that do
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 
 import mpmath
@@ -31,10 +32,12 @@ class Record:
     status: str = "verified"
     digits: float | None = None
     points: list = field(default_factory=list)
+    seconds: float | None = None  # CPU seconds the check took (check --all's jobs: to find the slow ones)
 
     def to_json(self) -> dict:
-        return {"p": self.p, "q": self.q, "quantity": self.quantity, "status": self.status,
-                "digits": self.digits, "points": self.points}
+        out = {"p": self.p, "q": self.q, "quantity": self.quantity, "status": self.status,
+               "digits": self.digits, "points": self.points}
+        return out if self.seconds is None else {**out, "seconds": self.seconds}
 
 
 QUERIES = ("entropy", "kl", "cross_entropy")
@@ -93,6 +96,13 @@ def _has_values(label) -> bool:
 
 
 def _check_job(job) -> Record:
+    start = time.process_time()
+    record = _run_job(job)
+    record.seconds = round(time.process_time() - start, 2)
+    return record
+
+
+def _run_job(job) -> Record:
     from .budget import OutOfTime, time_budget
     quantity, p, q, n_points = job
     try:
