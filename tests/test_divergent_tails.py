@@ -68,9 +68,10 @@ def test_a_singular_finite_end_that_converges():
         assert abs(value - reference) < mpmath.mpf(10) ** -20
 
 
-@pytest.mark.parametrize("k, diverges", [(sp.Rational(1, 2), True), (sp.Integer(3), False)])
+@pytest.mark.parametrize("k, diverges", [(sp.Rational(1, 2), True), (sp.Integer(1), True), (sp.Integer(3), False)])
 def test_a_finite_end_where_log_q_falls_like_minus_one_over_y(k, diverges):
-    """Against levy(0, 1), -log q ~ 1/(2x) at 0: E_P[1/X] under chi(k) is finite exactly when k > 1."""
+    """Against levy(0, 1), -log q ~ 1/(2x) at 0: E_P[1/X] under chi(k) is finite exactly when k > 1 (at k = 1
+    the integrand is ~ 1/y: a log divergence)."""
     assert tail_divergence("cross_entropy", SINGULAR, (k,), family("levy"), (sp.Integer(0), sp.Integer(1))) == \
         (1 if diverges else 0)
 
@@ -94,3 +95,18 @@ def test_a_tail_too_slow_for_the_decades_still_converges(label, values):
     pieces over decades hardly shrink up to 1e11, yet each entropy is finite (weibull's is gamma (1 - 1/k) +
     log(lam/k) + 1, inversegamma's a + log(b gamma(a)) - (1 + a) digamma(a))."""
     assert tail_divergence("entropy", family(label), values, None, ()) == 0
+
+
+WEIBULL = density_family("c/lam*(x/lam)**(c - 1)*exp(-(x/lam)**c)", "(0, oo)", assume="c > 0, lam > 0")
+
+
+@pytest.mark.parametrize("q, q_values", [("lognormal", (sp.Rational(-179, 100), sp.Integer(10))),
+                                         ("weibull", (sp.Integer(10), sp.Integer(10)))])
+def test_weibull_one_hundredth_converges_where_it_reads_as_divergent(q, q_values):
+    """P = weibull(1/100, 1/100), density ~ y^-0.99 at 0 and ~ exp(-(100 x)^(1/100)) far out. Against a lognormal,
+    the integrand at 0 is ~ y^-0.99 log(y)^2 (slope -1.002 read plainly over 1e-50..1e-100); against weibull(10,
+    10) it grows like x^9 exp(-(100 x)^(1/100)) up to ~10^400 before it falls. Both integrals converge: every
+    moment and log-moment of a weibull is finite."""
+    k = sp.Rational(1, 100)
+    assert tail_divergence("kl", WEIBULL, (k, k), family(q), q_values) == 0
+    assert tail_divergence("cross_entropy", WEIBULL, (k, k), family(q), q_values) == 0
