@@ -252,16 +252,27 @@ def _term_with_convention(term: sp.Expr, subs: dict) -> sp.Expr:
 
 
 def _limit(expr: sp.Expr, subs: dict) -> sp.Expr:
-    """Approach the values one parameter at a time (from inside the domain) where terms' infinities cancel."""
-    out = expr
+    """Where terms' infinities cancel (a removable singularity: continuousbernoulli at lam = 1/2): the values
+    that substitute plainly first, then the limit in each remaining parameter from inside the domain, by
+    Laurent series (laurent.py), else by sympy.limit."""
+    from .laurent import limit_at
+    out, pending = expr, []
     for sym, val in subs.items():
+        direct = out.subs(sym, val)
+        if direct.has(sp.nan, sp.zoo):
+            pending.append((sym, val))
+        else:
+            out = direct
+    for sym, val in pending:
         direct = out.subs(sym, val)
         if not direct.has(sp.nan, sp.zoo):
             out = direct
             continue
         for side in ("-", "+"):
             try:
-                candidate = attempt(10, "a limit at the boundary", lambda: sp.limit(out, sym, val, side))
+                candidate = limit_at(out, sym, val, side)
+                if candidate is None:
+                    candidate = attempt(10, "a limit at the boundary", lambda: sp.limit(out, sym, val, side))
             except (NotImplementedError, ValueError):
                 continue
             if candidate is not None and candidate.is_real is not False and not candidate.has(sp.nan, sp.zoo, sp.Limit):
