@@ -118,7 +118,10 @@ def _check_point(result, quantity, pp: Instance, qq: Instance | None) -> dict:
     where = {"p": pp.label, "q": qq.label if qq and quantity != "entropy" else None}
     if result.status == "no-closed-form":
         return {**where, "status": "no-closed-form"}
-    closed = result.value(DPS)
+    try:
+        closed = result.value(DPS, fallback=False)
+    except ValueError:  # a closed form mpmath cannot evaluate here is not verified by quadrature alone
+        return {**where, "status": "inconclusive", "note": "mpmath could not evaluate the closed form here"}
     q_args = (qq.family, qq.bound) if quantity != "entropy" else (None, ())
     numeric = integrate_definition(quantity, pp.family, pp.bound, *q_args, dps=DPS) \
         if not mpmath.isinf(closed) else _infinite_evidence(quantity, pp, q_args)

@@ -45,28 +45,32 @@ class Result:
         shown = names.replace("||", ", ") if self.quantity == "cross_entropy" else names
         return f"{TITLES[self.quantity].split('(')[0]}({shown})"
 
-    def value(self, dps: int = 50):
-        """The value as an mpmath number at ``dps`` digits (mpmath.inf when infinite)."""
+    def value(self, dps: int = 50, fallback: bool = True):
+        """The value as an mpmath number at ``dps`` digits (mpmath.inf when infinite); by quadrature where there
+        is no closed form or mpmath cannot evaluate it, unless ``fallback`` is False (then ValueError: the check
+        must not compare a quadrature with itself)."""
         if self.expr is None:
             return self._numeric_value(dps)
         free = sorted(self.expr.free_symbols & set(self.symbols), key=self.symbols.index)
         if free:
             raise ValueError(f"{self.title} still has free parameters: {', '.join(map(str, free))}; "
                              f"give every parameter a value, as in normal(0, 1)")
-        if self.expr.is_infinite:
-            return mpmath.inf if self.expr.is_extended_positive else -mpmath.inf
+        if _infinite(self.expr):
+            return mpmath.inf if self.expr == sp.oo else -mpmath.inf
         with mpmath.workdps(dps + 10):
             if self.expr.has(sp.Sum):  # sympy's evalf of a pmf-weighted series can be far off (Poisson(1000))
                 from .numeric import mpmath_lambda
                 return +mpmath_lambda((), self.expr)()
-            try:
-                number = _real(sp.N(self.expr, dps + 10), dps)
-            except ValueError:  # mpmath's meijerg gives up at extreme arguments: rayleigh(1/100)||halfcauchy(10)
-                number = sp.nan
+            try:  # mpmath's meijerg gives up at extreme arguments (rayleigh(1/100)||halfcauchy(10)) after ~30 s
+                number = attempt(EVALUATION_SECONDS, "evaluating the closed form",
+                                 lambda: _real(sp.N(self.expr, dps + 10), dps))
+            except ValueError:
+                number = None
+            number = sp.nan if number is None else number
             if not number.is_Number or number.is_infinite or number is sp.nan:
-                if self.quantity != "expectation" and not self.p.family.discrete:  # meijerg, say: no digits
+                if fallback and self.quantity != "expectation" and not self.p.family.discrete:  # meijerg, say
                     return self._numeric_value(dps)
-                raise ValueError(f"{self.title}: could not evaluate {self.expr} to a number")
+                raise ValueError(f"{self.title}: mpmath could not evaluate the closed form to a number")
             return +mpmath.mpf(number._mpf_) if number.is_Float else +mpmath.mpf(sp.Float(number, dps + 10)._mpf_)
 
     def _numeric_value(self, dps: int):
@@ -176,6 +180,9 @@ class Result:
         return f"{self.title} = {self.expr}" if self.expr is not None else f"{self.title}: {self.reason}"
 
 
+EVALUATION_SECONDS = 5.0  # CPU seconds for mpmath to evaluate a closed form (milliseconds, where it converges)
+
+
 def specialize(d: Derivation, p: Instance, q: Instance | None, base: str = "e") -> Result:
     """Substitute the specs' values into a family-level derivation (0 log 0 = 0), then convert the base."""
     subs = {k: v for inst, suffix in roles(p, q) for k, v in inst.substitutions(suffix).items()}
@@ -185,19 +192,25 @@ def specialize(d: Derivation, p: Instance, q: Instance | None, base: str = "e") 
     shrunk = _on_mass_points(d.quantity, p, q)
     if shrunk is not None:
         expr, condition = shrunk, sp.true
-        status, reason = ("infinite", "Q has no mass at a point where P has") if expr.is_infinite else ("closed", "")
+        status, reason = ("infinite", "Q has no mass at a point where P has") if _infinite(expr) else ("closed", "")
     if status == "conditional" and condition in (sp.true, sp.false):
         status, reason = ("closed", "") if condition is sp.true else ("infinite", reason)
     if status == "no-closed-form" and condition is sp.false:
         expr, status = sp.oo, "infinite"  # outside the finiteness condition: oo, with or without a closed form
-    if expr is not None and expr.is_infinite:
+    if expr is not None and _infinite(expr):
         status = "infinite"
         reason = reason or "the expectation diverges at these values"
     if expr is not None and base != "e":
-        expr = expr if expr.is_infinite else expr / BASES[base]
+        expr = expr if _infinite(expr) else expr / BASES[base]
     steps = d.steps + ((Step("with the given values", expr, ", ".join(f"{k} = {v}" for k, v in subs.items())),)
                        if subs else ())
     return Result(d.quantity, p, q, expr, _ordered_symbols(p, q), condition, status, reason, steps, base)
+
+
+def _infinite(expr: sp.Expr) -> bool:
+    """expr is +-oo, read from its form: sympy's is_infinite evaluates a numeric expression to decide, which for
+    a Meijer G at extreme arguments took 30 s (rayleigh(1/100)||halfcauchy(10))."""
+    return expr in (sp.oo, -sp.oo, sp.zoo)
 
 
 def _on_mass_points(quantity: str, p: Instance, q: Instance | None):

@@ -59,6 +59,20 @@ def test_a_finite_closed_form_where_the_definition_diverges_fails(monkeypatch):
     assert record.status == "failed" and record.points[0]["numeric"] == "+inf", record.to_json()
 
 
+def test_a_closed_form_mpmath_cannot_evaluate_is_not_verified_by_quadrature():
+    """KL(rayleigh(1/100)||halfcauchy(10)) is a Meijer G form mpmath's hypercomb gives up on. value() answers by
+    quadrature there, but the check must not compare that quadrature with itself and call it verified."""
+    record = check("rayleigh(1/100)", "halfcauchy(10)", n_points=1)[1]
+    assert record.quantity == "kl" and record.status == "inconclusive", record.to_json()
+    assert "could not evaluate" in record.points[0]["note"]
+
+
+def test_continuousbernoulli_at_one_half_verifies():
+    """lam = 1/2 (the uniform) is where the derived form reads 0/0: its limit is checked like any closed form."""
+    for record in check("continuousbernoulli(1/2)", "normal(1/3, 2)", n_points=1):
+        assert record.status == "verified" and record.digits >= 40, record.to_json()
+
+
 @pytest.mark.slow
 def test_check_all_over_a_sample_of_the_catalog():
     """check --all's machinery on an even sample of SYMKL_SLOW_SIZE catalog jobs (default 24; "all" for every
