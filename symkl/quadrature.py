@@ -47,7 +47,7 @@ def tail_divergence(quantity: str, fp, p_values: tuple, fq, q_values: tuple) -> 
     log_p, integrand = _integrands(quantity, fp, p_values, fq, q_values, x)
     log_p, integrand, fam, values = _in_base_variable(fp, p_values, x, log_p, integrand)
     with mpmath.workdps(30):
-        g = _weighted(x, log_p, integrand, 30)
+        g = _weighted(x, log_p, integrand, 30, overflow=True)
         centre, scale = _centre(fam, values)
         for end, side in zip(bounds(fam.support(*values)), (-1, 1)):
             if end.is_finite:
@@ -109,8 +109,14 @@ def _centre(fam, values) -> tuple:
     return (_mp(lo) if lo.is_finite else _mp(hi) if hi.is_finite else mpmath.mpf(0)), mpmath.mpf(1)
 
 
-@lru_cache(maxsize=1024)
 def integrate_definition(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dps: int = 50):
+    """_integrate_definition, remembered under one key however it is called (lru_cache keys a keyword argument
+    apart from the same positional one: cross-entropy checks integrated the KL a second time)."""
+    return _integrate_definition(quantity, fp, tuple(p_values), fq, tuple(q_values), dps)
+
+
+@lru_cache(maxsize=1024)
+def _integrate_definition(quantity: str, fp, p_values: tuple, fq, q_values: tuple, dps: int):
     """An independent value of the quantity: mpmath.inf when P has measured mass where Q has none; None when
     the two quadrature methods (tanh-sinh, Gauss-Legendre) disagree or a sum does not reach its tail bound.
 
@@ -195,10 +201,10 @@ def _in_base_variable(fp, p_values, x, log_p, integrand):
             base, base_values)
 
 
-def _weighted(x, log_p, integrand, dps):
+def _weighted(x, log_p, integrand, dps, overflow=False):
     """t -> p(t) * integrand(t) as an mpmath function (see _product)."""
     weight, f = _density_function(x, log_p, dps), _mpmath_function(x, integrand, dps)
-    return lambda t: _product(weight, f, t)
+    return lambda t: _product(weight, f, t, overflow)
 
 
 def _mpmath_function(x, expr, dps):
@@ -309,10 +315,11 @@ def _mp(v):
     return mpmath.mpf(0) if v.is_zero else mpmath.mpf(sp.Float(v, mpmath.mp.dps)._mpf_)
 
 
-def _product(weight, f, t):
+def _product(weight, f, t, overflow=False):
     """p(t) * f(t), with 0 where t has rounded onto or past a support end (the node's weight there is negligible;
     past levy's end, log(t - loc) turns complex); a real value that mpmath typed complex (levy's density, with
-    imaginary part 0) as real."""
+    imaginary part 0) as real. An infinite product (f's exp beyond EXP_LIMIT) is 0 too, a far node's, unless
+    ``overflow``: tail_divergence's pieces keep it (a studentt's polynomial tail against a gumbel's exp(-x))."""
     try:
         w = weight(t)
         v = w * f(t) if w != 0 else w
@@ -320,7 +327,7 @@ def _product(weight, f, t):
         return mpmath.mpf(0)
     if isinstance(v, mpmath.mpc):
         v = v.real if v.imag == 0 else mpmath.mpf(0)
-    return v if mpmath.isfinite(v) else mpmath.mpf(0)
+    return v if mpmath.isfinite(v) or overflow and mpmath.isinf(v) else mpmath.mpf(0)
 
 
 _STEPS = (-256, -128, -64, -32, -16, -8, -4, -2, -1, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256)
