@@ -41,8 +41,8 @@ def tail_divergence(quantity: str, fp, p_values: tuple, fq, q_values: tuple) -> 
     stop shrinking, each at least STILL_GROWING times the one before over the last four. A convergent tail
     shrinks by 10^-a a decade (a tail like x^-(1 + a)); KL(cauchy||normal) grows tenfold. At a finite end: the
     integrand behaves like y^r (times powers of log y) in the distance y to the end, with r <= -1
-    (KL(chi||levy): levy's log q is -c/y). Decades cannot tell there: chi(0.1)'s integrand y^-0.95 log(y) shrinks by under 10% a decade, and
-    converges."""
+    (KL(chi||levy): levy's log q is -c/y). Decades cannot tell there: chi(0.1)'s integrand y^-0.95 log(y)
+    shrinks by under 10% a decade, and converges."""
     x, y = sp.Symbol("x", real=True), sp.Symbol("y", positive=True)
     log_p, integrand = _integrands(quantity, fp, p_values, fq, q_values, x)
     log_p, integrand, fam, values = _in_base_variable(fp, p_values, x, log_p, integrand)
@@ -57,7 +57,9 @@ def tail_divergence(quantity: str, fp, p_values: tuple, fq, q_values: tuple) -> 
                 if 0 not in values_near and _power_at_end(lambda t: mpmath.log(abs(near(t)))) <= -1 + 1e-6:
                     return int(mpmath.sign(values_near[-1]))
                 continue
-            stops = [centre + side * scale * mpmath.mpf(10) ** k for k in range(DECADES)]
+            stops = _decades(_mpmath_function(x, log_p, 30), centre, side * scale)
+            if len(stops) < 5:  # four pieces to compare
+                continue
             pieces = [mpmath.quad(g, sorted([a, b])) for a, b in zip(stops, stops[1:])][-4:]
             for sign in (1, -1):
                 if all(sign * v > 0 for v in pieces) and \
@@ -65,6 +67,23 @@ def tail_divergence(quantity: str, fp, p_values: tuple, fq, q_values: tuple) -> 
                         not _dies_far_out(x, log_p, integrand, centre, side * scale):
                     return sign
     return 0
+
+
+def _decades(log_weight, centre, step) -> list:
+    """The stops centre + step*10^k, k < DECADES, as far as P's log-density stays within EXP_LIMIT/10: beyond,
+    a density or an exp in the integrand is cut to 0 or oo, and the pieces would show that cut, not the tail
+    (laplace(3, 10) against gumbel(5, 10): a level integrand, read as shrinking to 0 past 10^6)."""
+    stops = []
+    for k in range(DECADES):
+        t = centre + step * mpmath.mpf(10) ** k
+        try:
+            inside = abs(log_weight(t)) < EXP_LIMIT / 10
+        except (ValueError, ZeroDivisionError, TypeError):
+            inside = False
+        if not inside:
+            break
+        stops.append(t)
+    return stops
 
 
 FAR_OUT = (100, 10000)  # the decades out at which _dies_far_out weighs the integrand

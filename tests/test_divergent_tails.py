@@ -38,6 +38,16 @@ def test_a_polynomial_tail_against_an_exponential_log_density_diverges(q, q_valu
     assert tail_divergence("kl", STUDENT3, (), family(q), values) == 1
 
 
+@pytest.mark.parametrize("laplace_scale, diverges", [(10, True), (9, False)])
+def test_exponential_tails_that_cancel_exactly(laplace_scale, diverges):
+    """laplace(3, b) against gumbel(5, 10): to the left p ~ exp(x/b) and -log q ~ exp(-x/10), so the integrand
+    is level for b = 10 (oo) and falls for b = 9. Past 10^6 the density underflows the exp cut-off; the decades
+    stop there (the level integrand was read as falling to 0)."""
+    values = (sp.Integer(3), sp.Integer(laplace_scale))
+    assert tail_divergence("kl", family("laplace"), values, family("gumbel"), (sp.Integer(5), sp.Integer(10))) == \
+        (1 if diverges else 0)
+
+
 def test_convergent_tails_are_not_divergent():
     half = sp.Rational(1, 2)
     assert tail_divergence("kl", family("normal"), (0, 1), family("laplace"), (half, 2)) == 0
