@@ -361,7 +361,24 @@ def _landmarks(fam, values) -> set:
     if fam.transformation is not None:
         base, base_values, g = fam.transformation(*values)
         return {g(point) for point in _landmarks(base, base_values)}
-    return _plain_landmarks(*bounds(fam.support(*values)))
+    lo, hi = bounds(fam.support(*values))
+    return _plain_landmarks(lo, hi) | (_around_mode(fam, values, lo) if lo.is_finite and hi.is_infinite else set())
+
+
+def _around_mode(fam, values, lo) -> set:
+    """Steps of 2 around the density's highest point on a half-line (found on a grid of powers of 2 from
+    the end): inversegaussian(11/5, 1/4) peaks at 0.08, inside the first unit step, where Gauss-Legendre's
+    entropy was 3.7e-33 off and the check inconclusive."""
+    y = sp.Symbol("y", positive=True)
+    log_p = sp.lambdify(y, fam.log_density_at(lo + y, *values), "mpmath")
+    with mpmath.workdps(30):
+        def height(t):
+            try:
+                return mpmath.re(log_p(t))
+            except (ValueError, ZeroDivisionError, TypeError):
+                return -mpmath.inf
+        top = max((mpmath.mpf(2) ** k for k in range(-60, 61)), key=height)
+        return {lo + sp.Float(top * 2 ** j, 30) for j in range(-6, 7)}
 
 
 def _plain_landmarks(lo, hi) -> set:
