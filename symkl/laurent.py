@@ -88,8 +88,8 @@ def limit_at(expr: sp.Expr, sym: sp.Symbol, value, side: str = "+"):
     for order in ORDERS:
         try:
             series = _series(shifted, h, order, {})
-        except (NoSeries, ZeroDivisionError, TypeError, ValueError):
-            return None
+        except (NoSeries, ArithmeticError, TypeError, ValueError, AttributeError, NotImplementedError):
+            return None  # an expression this method does not cover (a Piecewise, say): sympy.limit's turn
         if series.order <= 0:
             continue  # the poles used up the kept terms: keep more
         if any(not _is_zero(series.term(k)) for k in range(series.start, 0)):
