@@ -7,6 +7,7 @@ Sums run term by term until a geometric bound on the tail is below the target pr
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache, partial
 
 import mpmath
@@ -441,15 +442,19 @@ def _end_slope(log_f):
         return mpmath.nan
 
 
-def _end_power(log_weight, log_whole) -> float:
-    """The substitution power at a finite end from the density's power law, y^s, and the whole integrand's
-    (density times f), y^w: none where both are whole powers y^0, y^1, ... (the integrand is smooth there:
-    exponential||normal at 0); fitted to w where f is singular, w below s by more than a log factor's slope
-    (logistic||gumbel's u^-0.8 in logistic's base variable, under a flat density); else fitted to s."""
+def _end_power(log_weight, log_whole):
+    """The substitution power at a finite end, an even integer: half-integer powers of the distance y, which a
+    transformation's square root brings (chi, rayleigh and maxwell integrated in their gamma or exponential
+    variable: sqrt(y) terms under y^4), become whole powers of u. 2 where the density's power law, y^s, and the
+    whole integrand's (density times f), y^w, are both whole powers y^0, y^1, ... (with 1, Gauss-Legendre stopped
+    at 30 digits on chi(10)||gamma(10, 10)); else fitted (rounded up) to w where f is singular, w below s by more
+    than a log factor's slope (logistic||gumbel's u^-0.8 in logistic's base variable, under a flat density); else
+    fitted to s."""
     s, w = _end_slope(log_weight), _end_slope(log_whole)
     if all(mpmath.isfinite(v) and v > -mpmath.mpf(1) / 2 and abs(v - mpmath.nint(v)) < 1e-9 for v in (s, w)):
-        return 1
-    return _power(log_whole) if mpmath.isfinite(w) and mpmath.isfinite(s) and w < s - 0.1 else _power(log_weight)
+        return mpmath.mpf(2)
+    fitted = _power(log_whole) if mpmath.isfinite(w) and mpmath.isfinite(s) and w < s - 0.1 else _power(log_weight)
+    return mpmath.mpf(2 * math.ceil(fitted / 2))  # an mpf: 1/m sets the stops in u, exactly enough
 
 
 _GRADED = [0] + [mpmath.mpf(2) ** -k for k in range(40, 0, -4)] + [1]
