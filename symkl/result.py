@@ -61,13 +61,12 @@ class Result:
             if self.expr.has(sp.Sum):  # sympy's evalf of a pmf-weighted series can be far off (Poisson(1000))
                 from .numeric import mpmath_lambda
                 return +mpmath_lambda((), self.expr)()
-            try:  # mpmath's meijerg gives up at extreme arguments (rayleigh(1/100)||halfcauchy(10)) after ~30 s
+            try:  # None where mpmath gives up: a meijerg at extreme arguments (rayleigh(1/100)||halfcauchy(10))
                 number = attempt(EVALUATION_SECONDS, "evaluating the closed form",
                                  lambda: _real(sp.N(self.expr, dps + 10), dps))
             except ValueError:
                 number = None
-            number = sp.nan if number is None else number
-            if not number.is_Number or number.is_infinite or number is sp.nan:
+            if number is None or not number.is_Number or number.is_infinite or number is sp.nan:
                 if fallback and self.quantity != "expectation" and not self.p.family.discrete:  # meijerg, say
                     return self._numeric_value(dps)
                 raise ValueError(f"{self.title}: mpmath could not evaluate the closed form to a number")
