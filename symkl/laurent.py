@@ -179,7 +179,8 @@ def _function(f, arg: Series, order) -> Series:
     g = f(z)
     out = Series.constant(_finite(g.subs(z, u0)), order)
     power = Series.constant(sp.S.One, order)
-    dv = delta.normalized().start if delta.normalized().coeffs else delta.order
+    settled = delta.normalized()
+    dv = settled.start if settled.coeffs else delta.order
     if dv <= 0:
         raise NoSeries("an argument that does not settle")
     for j in range(1, -(-order // dv) + 1):
