@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
+from sympy.core.evalf import PrecisionExhausted
 
 from .budget import attempt
 from .divergence import TITLES, Derivation, derive_at_points, mass_points
@@ -63,7 +64,7 @@ class Result:
                 return +mpmath_lambda((), self.expr)()
             try:  # None where mpmath gives up: a meijerg at extreme arguments (rayleigh(1/100)||halfcauchy(10))
                 number = attempt(EVALUATION_SECONDS, "evaluating the closed form",
-                                 lambda: _real(sp.N(self.expr, dps + 10), dps))
+                                 lambda: _evaluated(self.expr, dps + 10))
             except ValueError:
                 number = None
             if number is None or not number.is_Number or number.is_infinite or number is sp.nan:
@@ -308,6 +309,22 @@ def _ordered_symbols(p: Instance, q: Instance | None) -> tuple[sp.Symbol, ...]:
 def roles(p: Instance, q: Instance | None) -> list[tuple[Instance, str]]:
     """(instance, symbol suffix) for P and Q: bare names for a one-distribution result, _p and _q otherwise."""
     return [(p, "")] if q is None else [(p, "_p"), (q, "_q")]
+
+
+def _evaluated(expr: sp.Expr, dps: int) -> sp.Expr | None:
+    """expr at ``dps`` digits, or None. sympy's evalf can return a sum whose terms cancel past its working
+    precision as noise: exp(500399) - exp(500399)*erf(500*sqrt(2)) (halfnormal(10)||gumbel(399/100, 1/100))
+    came out as -1e217156 for a KL of 1.5e170. So the evaluation is strict, erf written as 1 - erfc and the
+    sum expanded first (such terms then cancel exactly; a strict evalf of the sum as it is can spend seconds
+    raising its precision before it gives up); a value at noise level is taken as the zero it is (a closed form
+    at P = Q), and anything larger is None: not a number to trust."""
+    for form in ([sp.expand(expr.rewrite(sp.erfc))] if expr.has(sp.erf) else []) + [expr]:
+        try:
+            return _real(sp.N(form, dps, strict=True), dps)
+        except PrecisionExhausted:
+            continue
+    loose = _real(sp.N(expr, dps), dps)
+    return loose if loose.is_Number and abs(loose) <= sp.Float(10) ** (10 - dps) else None
 
 
 def _real(number: sp.Expr, dps: int) -> sp.Expr:

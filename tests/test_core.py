@@ -156,6 +156,21 @@ def test_bound_values_leave_only_the_free_symbols():
     assert sp.simplify(r.expr - (sp.log(sigma_q) + (1 + mu_q**2) / (2 * sigma_q**2) - R(1, 2))) == 0
 
 
+def test_a_sum_that_cancels_past_evalf_precision_is_evaluated_not_returned_as_noise():
+    """KL(halfnormal(10)||gumbel(399/100, 1/100)) holds exp(500399)*(1 - erf(500*sqrt(2))): sympy's plain evalf
+    gave -1.3e217156 (a negative KL). Reference, from the textbook pieces: -H(P) minus E_P[log q], where
+    log q = -log(b) - z - exp(-z), z = (x - m)/b, E_P[X] = s*sqrt(2/pi), E_P[exp(-X/b)] = exp(s^2/(2 b^2)) *
+    erfc(s/(sqrt(2) b)), H(halfnormal(s)) = log(pi s^2/2)/2 + 1/2."""
+    with mpmath.workdps(60):
+        s, m, b = mpmath.mpf(10), mpmath.mpf(399) / 100, mpmath.mpf(1) / 100
+        mean = s * mpmath.sqrt(2 / mpmath.pi)
+        moment = mpmath.exp(m / b) * mpmath.exp(s**2 / (2 * b**2)) * mpmath.erfc(s / (mpmath.sqrt(2) * b))
+        reference = -(mpmath.log(mpmath.pi * s**2 / 2) / 2 + mpmath.mpf(1) / 2) \
+            + mpmath.log(b) + (mean - m) / b + moment
+    value = kl("halfnormal(10)", "gumbel(399/100, 1/100)").value(50, fallback=False)
+    assert abs(value / reference - 1) < mpmath.mpf(10) ** -45, (value, reference)
+
+
 def test_bernoulli_values_are_exact():
     r = kl("bernoulli(0.7)", "bernoulli(0.4)")
     exact = R(7, 10) * sp.log(R(7, 4)) + R(3, 10) * sp.log(R(1, 2))
