@@ -224,9 +224,8 @@ def _agrees(expr, sym, value, side, limit) -> bool:
     with mpmath.workdps(100):
         f = sp.lambdify(sym, expr, "mpmath")
         near = mpmath.mpf(sp.N(value, 100)) + (1 if side == "+" else -1) * mpmath.mpf(10) ** -15
-        try:
-            got = complex(f(near))
+        try:  # a limit sympy cannot evaluate (a Bessel function's derivative in its order) is not confirmed
+            got, want = complex(f(near)), complex(sp.N(limit, 30))
         except (ValueError, ZeroDivisionError, TypeError):
             return False
-        want = complex(sp.N(limit, 30))
     return abs(got - want) <= 1e-10 * max(1.0, abs(want))

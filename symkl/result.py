@@ -195,6 +195,9 @@ def specialize(d: Derivation, p: Instance, q: Instance | None, base: str = "e") 
         status, reason = ("infinite", "Q has no mass at a point where P has") if _infinite(expr) else ("closed", "")
     if status == "conditional" and condition in (sp.true, sp.false):
         status, reason = ("closed", "") if condition is sp.true else ("infinite", reason)
+    if expr is not None and expr.has(sp.nan):  # 0/0 here, its limit not found: not a formula to print or use
+        expr, status, reason = None, "no-closed-form", "the derived form reads 0/0 at these values, and its " \
+            "limit there was not found"
     if status == "no-closed-form" and condition is sp.false:
         expr, status = sp.oo, "infinite"  # outside the finiteness condition: oo, with or without a closed form
     if expr is not None and _infinite(expr):

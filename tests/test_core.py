@@ -171,6 +171,22 @@ def test_a_sum_that_cancels_past_evalf_precision_is_evaluated_not_returned_as_no
     assert abs(value / reference - 1) < mpmath.mpf(10) ** -45, (value, reference)
 
 
+def test_a_removable_singularity_whose_limit_is_not_found_gives_no_formula_and_the_quadrature_value():
+    """KL(inversegaussian||weibull) reads 0/0 at shape_q = 5/2; its limit holds Bessel derivatives in the order,
+    which sympy cannot evaluate. That is reported as no closed form at these values (it printed nan, and the
+    check crashed), and the value is the definition's, here against mpmath quadrature of the textbook
+    densities."""
+    r = kl("inversegaussian(437/100, 101/50)", "weibull(5/2, 81/25)")
+    assert r.expr is None and r.status == "no-closed-form" and "0/0" in r.reason
+    with mpmath.workdps(30):
+        mu, lam, k, scale = mpmath.mpf(437) / 100, mpmath.mpf(101) / 50, mpmath.mpf(5) / 2, mpmath.mpf(81) / 25
+        log_p = lambda x: (mpmath.log(lam / (2 * mpmath.pi * x**3)) / 2  # noqa: E731
+                           - lam * (x - mu)**2 / (2 * mu**2 * x))
+        log_q = lambda x: mpmath.log(k / scale) + (k - 1) * mpmath.log(x / scale) - (x / scale)**k  # noqa: E731
+        reference = mpmath.quad(lambda x: mpmath.exp(log_p(x)) * (log_p(x) - log_q(x)), [0, 1, mu, 10, 40, mpmath.inf])
+    assert abs(r.value(20) / reference - 1) < 1e-15, (r.value(20), reference)
+
+
 def test_bernoulli_values_are_exact():
     r = kl("bernoulli(0.7)", "bernoulli(0.4)")
     exact = R(7, 10) * sp.log(R(7, 4)) + R(3, 10) * sp.log(R(1, 2))
