@@ -157,8 +157,8 @@ def _integrate_definition(quantity: str, fp, p_values: tuple, fq, q_values: tupl
         return _sum(quantity, fp, p_values, fq, q_values, dps)
     if fq is not None and quantity != "entropy" and positive_outside(fp, p_values, fq, q_values, dps):
         return mpmath.inf
-    first = _integral(quantity, fp, p_values, fq, q_values, dps, "tanh-sinh")
-    second = _integral(quantity, fp, p_values, fq, q_values, dps, "gauss-legendre")
+    first = _integral(quantity, fp, p_values, fq, q_values, dps, "gauss-legendre")
+    second = _integral(quantity, fp, p_values, fq, q_values, dps, "tanh-sinh", target=dps)
     with mpmath.workdps(dps + 20):
         agree = abs(first - second) <= mpmath.mpf(10) ** (5 - dps) * max(1, abs(first))
     return first if agree else None
@@ -180,14 +180,15 @@ def expectation_value(fp, p_values: tuple, f: sp.Expr, x: sp.Symbol, dps: int = 
     return _integral_of(fp, p_values, t, fp.log_density_at(t, *p_values), f.subs(x, t), dps, method)
 
 
-def _integral(quantity, fp, p_values, fq, q_values, dps, method):
+def _integral(quantity, fp, p_values, fq, q_values, dps, method, target=None):
     x = sp.Symbol("x", real=True)
     log_p, integrand = _integrands(quantity, fp, p_values, fq, q_values, x)
-    return _integral_of(fp, p_values, x, log_p, integrand, dps, method)
+    return _integral_of(fp, p_values, x, log_p, integrand, dps, method, target)
 
 
-def _integral_of(fp, p_values, x, log_p, integrand, dps, method):
-    """The integral of p(x) * integrand(x) over P's support, split at kinks and landmarks."""
+def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None):
+    """The integral of p(x) * integrand(x) over P's support, split at kinks and landmarks (see _piece for
+    ``target``)."""
     y = sp.Symbol("y", positive=True)
     log_p, integrand, fp, p_values = _in_base_variable(fp, p_values, x, log_p, integrand)
     with mpmath.workdps(dps + 20):
@@ -206,7 +207,8 @@ def _integral_of(fp, p_values, x, log_p, integrand, dps, method):
                 h = _weighted(y, log_p.subs(shift), integrand.subs(shift), dps + 20)
                 near[_mp(end)] = (h, _end_power(_mpmath_function(y, log_p.subs(shift), dps + 20),
                                                 lambda t, h=h: mpmath.log(abs(h(t)))))
-        return mpmath.fsum(_piece(g, a, b, method, near.get(a), near.get(b)) for a, b in zip(points, points[1:]))
+        return mpmath.fsum(_piece(g, a, b, method, near.get(a), near.get(b), target=target)
+                           for a, b in zip(points, points[1:]))
 
 
 def _in_base_variable(fp, p_values, x, log_p, integrand):
@@ -460,12 +462,12 @@ def _end_power(log_weight, log_whole):
 _GRADED = [0] + [mpmath.mpf(2) ** -k for k in range(40, 0, -4)] + [1]
 
 
-def _piece(g, a, b, method, near_a=None, near_b=None, graded=False):
+def _piece(g, a, b, method, near_a=None, near_b=None, graded=False, target=None):
     """Integrate g over (a, b). Next to a finite support end, ``near`` = (h, m) gives the integrand h(y) in the
     distance y to the end and the power m of the substitution y = u**m (see _power). ``graded`` splits each
     end's stretch at 2^-40 .. 2^-4 of its length (for the factors of a cubature, peaked anywhere), and without
     ``near`` substitutes u**16 there."""
-    quad = lambda h, interval: mpmath.quad(h, interval, method=method)  # noqa: E731
+    quad = lambda h, interval: _quad(h, interval, method, target)  # noqa: E731
 
     def part(end, side, near, length):
         if near is not None:  # split where y = length * 2^-k: a large m packs the whole end into u near 1
@@ -495,3 +497,18 @@ def _piece(g, a, b, method, near_a=None, near_b=None, graded=False):
     if near_a is None and near_b is None and not graded:
         return quad(g, [a, b])  # between landmarks: smooth, so one piece (halves would double the nodes)
     return part(a, 1, near_a, (b - a) / 2) + part(b, -1, near_b, (b - a) / 2)
+
+
+def _quad(h, interval, method, target=None):
+    """mpmath.quad, or with ``target`` digits its stopping tolerance at that many digits, h still evaluated at
+    the working precision: the integrand's own cancellations (log(x) - log(1 - x) next to 1) need its guard
+    digits, the nodes do not."""
+    if target is None:
+        return mpmath.quad(h, interval, method=method)
+    working = mpmath.mp.dps
+
+    def at_working(t):
+        with mpmath.workdps(working):
+            return h(t)
+    with mpmath.workdps(target):
+        return mpmath.quad(at_working, interval, method=method)
