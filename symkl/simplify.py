@@ -20,6 +20,7 @@ def readable(expr: sp.Expr, identities: dict | None = None) -> sp.Expr:
         return sp.Piecewise(*[(readable(e, identities), c) for e, c in expr.args])
     if expr.is_infinite or expr.is_Number:
         return expr
+    expr = _bessel_k(expr) if expr.has(sp.besseli) else expr
     groups: dict[sp.Expr, sp.Expr] = defaultdict(lambda: sp.S.Zero)
     for term in sp.Add.make_args(sp.expand(sp.expand_log(expr), power_exp=False)):
         coeff, key = _split_rational(term)
@@ -33,6 +34,28 @@ def readable(expr: sp.Expr, identities: dict | None = None) -> sp.Expr:
         candidates.append(sp.collect(expanded, q_symbols, func=_tidy_rational))
         candidates.append(_by_denominator(expanded))
     return sp.Add(min(candidates, key=sp.count_ops), *_merge_logs(groups))
+
+
+def _bessel_k(expr: sp.Expr) -> sp.Expr:
+    """c*I_{-v}(z) - c*I_v(z) as c*(2/pi)*sin(pi v)*K_v(z), and where c holds Gamma(1 - v) as 2*(c/Gamma(1 - v))*
+    K_v(z)/Gamma(v) (the reflection formula). sympy's integrals give the difference (E[exp(-c/X)] under an inverse
+    gamma), which reads 0*oo at whole v: KL(inversegamma(10, 10)||gumbel) had no value there. K_v is finite at
+    every v."""
+    terms = list(sp.Add.make_args(sp.expand(expr, power_exp=False)))
+    for i, term in enumerate(terms):
+        factors = sp.Mul.make_args(term)
+        for b in (f for f in factors if isinstance(f, sp.besseli) and f.args[0].could_extract_minus_sign()):
+            v, z = -b.args[0], b.args[1]
+            c = sp.Mul(*[f for f in factors if f is not b])
+            j = next((j for j, t in enumerate(terms) if sp.expand(t + c * sp.besseli(v, z)) == 0), None)
+            if j is None:
+                continue
+            reflected = c / sp.gamma(1 - v)
+            terms[i] = 2 * reflected * sp.besselk(v, z) / sp.gamma(v) if not reflected.has(sp.gamma(1 - v)) \
+                else 2 * c * sp.sin(sp.pi * v) * sp.besselk(v, z) / sp.pi
+            terms[j] = sp.S.Zero
+            break
+    return sp.Add(*terms) if sp.S.Zero in terms else expr
 
 
 def _by_denominator(expanded: sp.Expr) -> sp.Expr:

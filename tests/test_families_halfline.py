@@ -144,6 +144,7 @@ LOG_DENSITY = {  # typed from the textbook densities, independent of the declara
     "inversegaussian": lambda x, m, lam: (mpmath.log(lam / (2 * mpmath.pi * x**3)) / 2
                                           - lam * (x - m)**2 / (2 * m**2 * x)),
     "normal": lambda x, m, s: -(x - m)**2 / (2 * s**2) - mpmath.log(s * mpmath.sqrt(2 * mpmath.pi)),
+    "gumbel": lambda x, m, s: -mpmath.log(s) - (x - m) / s - mpmath.exp(-(x - m) / s),
 }
 CROSS = [  # (P, its values, Q, its values)
     ("weibull", ["3/2", "7/5"], "gamma", ["5/2", "3/2"]),
@@ -158,6 +159,10 @@ CROSS = [  # (P, its values, Q, its values)
     ("gamma", ["5/2", "3/2"], "inversegaussian", ["3/2", "9/4"]),
     ("pareto", ["4/5", "7/2"], "normal", ["1", "3/2"]),  # finite: shape_p > 2
     ("pareto", ["4/5", "5/2"], "exponential", ["1/3"]),
+    # E[exp(-X/scale_q)] under an inverse gamma: a Bessel K, finite at whole shapes too (as I_-v - I_v, 0*oo there)
+    ("inversegamma", ["3", "2"], "gumbel", ["1", "2"]),
+    ("inversegamma", ["10", "10"], "gumbel", ["-67/50", "1/100"]),
+    ("inversegamma", ["437/100", "101/50"], "gumbel", ["69/25", "23/5"]),
 ]
 
 
