@@ -481,6 +481,8 @@ def _by_transformation(fam, params, h, x):
     if fam.transformation is None:
         return None
     base, base_params, g = fam.transformation(*params)
+    if isinstance(h, sp.Abs) and fam.affine is not None and base.affine is None:
+        return None  # E|X - c| by the family's own standard density (logistic's, not its uniform base's logit)
     y = base.variable()
     composed = _composed(h, x, g(y), y, base.support(*base_params))
     value, steps = expect(base, base_params, composed, y)  # a sum, too: levy's x = loc + y
@@ -575,14 +577,14 @@ def _by_standardized_abs(fam, params, h, x):
 
 def _standardized_abs(fam, params, h, x):
     shift, m = h.args[0].as_independent(x, as_Add=True)
-    c, slope = -shift, sp.diff(m, x)
+    lo, hi = bounds(fam.support(*params))
+    c, slope = -shift, _on_support(sp.diff(m, x), x, lo, hi)  # log(x)'s slope 1/x is positive on x > 0
     if slope.is_negative:
         m, c = -m, -c
     elif not slope.is_positive:
         return None
-    lo, hi = bounds(fam.support(*params))
-    m_lo, m_hi = (sp.limit(m, x, lo, "+") if lo.is_infinite else m.subs(x, lo),
-                  sp.limit(m, x, hi, "-") if hi.is_infinite else m.subs(x, hi))
+    m_lo, m_hi = (sp.limit(m, x, lo, "+") if lo.is_infinite or m.subs(x, lo).has(sp.zoo, sp.nan) else m.subs(x, lo),
+                  sp.limit(m, x, hi, "-") if hi.is_infinite or m.subs(x, hi).has(sp.zoo, sp.nan) else m.subs(x, hi))
     kink = [r for r in sp.solve(sp.Eq(m, c), x) if r.is_real is not False]
     if len(kink) != 1:
         return None
@@ -611,6 +613,12 @@ def _standardized_abs(fam, params, h, x):
     return value, "standardized: X = loc + scale*Z, the integral of |m(X) - c| split where m(X) = c"
 
 
+def _on_support(expr, x, lo, hi):
+    """expr with x written as a point inside (lo, hi) past a finite end, so that its sign can be read there."""
+    inside = sp.Dummy("inside", positive=True)
+    return expr.subs(x, lo + inside) if lo.is_finite else expr.subs(x, hi - inside) if hi.is_finite else expr
+
+
 def _mean_is_finite(fam, params, m, x) -> sp.Boolean:
     """Where E|m(X) - c| is finite: where E[m(X)] is (a heavy tail makes both oo, while the integral of the
     standard density, taken without conditions, would give a finite formula); true when E[m(X)] is not found."""
@@ -633,23 +641,45 @@ def _integrate_abs(fam, std_params, z, d, inner):
     stretch between the density's own kinks where d may lie."""
     support = fam.support(*std_params)
     density = fam.density(z, *std_params)
-    if _nested_kernel(density, z):
-        return None
+    nested = _nested_kernel(density, z)  # sympy's integrals over the whole stretch can run for hours
     lo, hi = support.inf, support.sup
     kinks = sorted({k for a in density.atoms(sp.Abs) for k in sp.solve(a.args[0], z)})
     edges = [lo, *kinks, hi]
+    # the kink lies inside the support: past a finite end by a positive distance (no cases on d's sign)
+    inside, back = d, {}
+    if lo.is_finite or hi.is_finite:
+        gap = sp.Dummy("gap", positive=True)
+        inside, back = (lo + gap, {gap: d - lo}) if lo.is_finite else (hi - gap, {gap: hi - d})
+    integrand = density * sp.Abs(inner.subs(d, inside))
     cases = []
     for low_edge, high_edge in zip(edges, edges[1:]):
-        order = edges[:edges.index(high_edge)] + [d] + edges[edges.index(high_edge):]
+        order = edges[:edges.index(high_edge)] + [inside] + edges[edges.index(high_edge):]
         try:
-            value = attempt(INTEGRATION_SECONDS, "integration", lambda: sum(
-                _integrate_piece(density * sp.Abs(inner), z, order, i) for i in range(len(order) - 1)))
+            value = None if nested else attempt(INTEGRATION_SECONDS, "integration", lambda: sum(
+                _integrate_piece(integrand, z, order, i) for i in range(len(order) - 1)))
         except (NotImplementedError, ValueError, TypeError):
-            return None
+            value = None
+        if (value is None or value.has(sp.meijerg)) and len(edges) == 2:
+            value = _abs_by_lower_part(fam, std_params, z, density, inner.subs(d, inside), lo, inside) or value
         if value is None or value.has(sp.Integral, sp.nan, sp.zoo):
             return None
-        cases.append((sp.expand(sp.simplify(value).rewrite(sp.erf)), low_edge, high_edge))
+        cases.append((sp.expand(sp.simplify(value.subs(back)).rewrite(sp.erf)), low_edge, high_edge))
     return _fold_symmetric(cases, d)
+
+
+def _abs_by_lower_part(fam, std_params, z, density, inner, lo, kink):
+    """E|Y| as E[Y] - 2 E[Y; Y < 0], for Y = inner, increasing in z and 0 at the kink: E[Y] by the rules and
+    one integral, from the support's end to the kink. Beyond the kink sympy can give a Meijer G (gumbel's
+    E|log E + d| under a standard exponential) where below it gives E1 and elementary terms."""
+    try:
+        mean = finite_branch(expect(fam, std_params, inner, z)[0])[0]
+        below = attempt(INTEGRATION_SECONDS, "integration",
+                        lambda: sp.integrate(sp.expand(density * inner), (z, lo, kink), conds="none"))
+    except (NoClosedForm, NotImplementedError, ValueError, TypeError):
+        return None
+    if below is None or mean is sp.oo or below.has(sp.Integral, sp.meijerg, sp.nan, sp.zoo):
+        return None
+    return mean - 2 * below
 
 
 def _integrate_piece(integrand, z, points, i):

@@ -233,6 +233,10 @@ CROSS = [  # (P, P's values, Q, Q's values, split points; finite ends where P's 
     ("logistic", (0, 1), "gumbel", (1, 2), [-300, 0, 1, 120]),
     ("logistic", (0, 1), "moyal", (1, 2), [-300, 0, 1, 120]),
     ("kumaraswamy", (2, 3), "inversegamma", (3, Q("1/2")), [0, Q("1/2"), 1]),
+    # E|X - loc_q|: under a gumbel through E1 (Ei of a negative argument), under a logistic a log(1 + exp)
+    ("gumbel", (0, 1), "laplace", (1, 2), [-8, 0, 1, 50, 250]),
+    ("gumbel", (Q("1/3"), 2), "laplace", (-3, Q("1/2")), [-12, -3, 0, 5, 50, 250]),
+    ("logistic", (0, 1), "laplace", (Q("1/2"), 2), [-120, 0, Q("1/2"), 120]),
 ]
 
 
@@ -314,14 +318,18 @@ def test_no_closed_form_value_by_quadrature():
 
 
 def test_logistic_against_laplace_by_quadrature_at_the_kink():
-    """logistic||laplace has no closed form here: its value integrates p log(p/q) in logistic's base variable u,
-    where laplace's kink |x - loc| sits at a root of 19/50*log(u/(1 - u)) + c, which sympy's solve would expand to a
-    degree-50 polynomial and factor for hours: the root is bracketed numerically instead."""
-    r = kl("logistic(91/25, 27/50)", "laplace(69/25, 19/50)")
-    assert r.status == "no-closed-form"
+    """symkl's own quadrature of logistic||laplace integrates p log(p/q) in logistic's base variable u, where
+    laplace's kink |x - loc| sits at a root of 19/50*log(u/(1 - u)) + c, which sympy's solve would expand to a
+    degree-50 polynomial and factor for hours: the root is bracketed numerically instead. It and the closed form
+    agree with quadrature written here."""
+    from symkl.quadrature import integrate_definition
+    from symkl.spec import instance
+    p, q = instance("logistic(91/25, 27/50)"), instance("laplace(69/25, 19/50)")
     with mpmath.workdps(45):
-        close(r.value(40), _quad_kl("logistic", (Q("91/25"), Q("27/50")), "laplace", (Q("69/25"), Q("19/50")),
-                                    [-60, Q("69/25"), Q("91/25"), 60]), digits=35)
+        reference = _quad_kl("logistic", (Q("91/25"), Q("27/50")), "laplace", (Q("69/25"), Q("19/50")),
+                             [-60, Q("69/25"), Q("91/25"), 60])
+        close(integrate_definition("kl", p.family, p.bound, q.family, q.bound, 40), reference, digits=35)
+        close(kl(p, q).value(40), reference, digits=35)
 
 
 def test_cross_entropy_vonmises():
@@ -368,7 +376,7 @@ def test_no_bregman_shortcut_between_different_statistics():
 
 
 @pytest.mark.parametrize("p, pv, q, qv, points", [
-    ("gumbel", (0, 1), "laplace", (1, 2), [-8, 0, 1, 50, 250]),        # quadrature through a decreasing g
+    ("moyal", (0, 1), "laplace", (1, 2), [-8, -2, 0, 1, 3, 50, 250]),  # quadrature through a decreasing g
     ("logistic", (0, 1), "logistic", (1, 2), [-300, 0, 1, 300]),
 ])
 def test_no_closed_form_value_matches_quadrature_written_here(p, pv, q, qv, points):
