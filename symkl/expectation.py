@@ -641,7 +641,8 @@ def _integrate_abs(fam, std_params, z, d, inner):
     stretch between the density's own kinks where d may lie."""
     support = fam.support(*std_params)
     density = fam.density(z, *std_params)
-    nested = _nested_kernel(density, z)  # sympy's integrals over the whole stretch can run for hours
+    nested = _nested_kernel(density, z)  # sympy's integrals over the whole stretch can run for hours; below the
+    # kink only, they close for an exp inside (logistic's), never for a power of a polynomial (studentt's)
     lo, hi = support.inf, support.sup
     kinks = sorted({k for a in density.atoms(sp.Abs) for k in sp.solve(a.args[0], z)})
     edges = [lo, *kinks, hi]
@@ -659,7 +660,7 @@ def _integrate_abs(fam, std_params, z, d, inner):
                 _integrate_piece(integrand, z, order, i) for i in range(len(order) - 1)))
         except (NotImplementedError, ValueError, TypeError):
             value = None
-        if (value is None or value.has(sp.meijerg)) and len(edges) == 2:
+        if (value is None or value.has(sp.meijerg)) and len(edges) == 2 and (not nested or _nested_exp(density, z)):
             value = _abs_by_lower_part(fam, std_params, z, density, inner.subs(d, inside), lo, inside) or value
         if value is None or value.has(sp.Integral, sp.nan, sp.zoo):
             return None
@@ -671,10 +672,14 @@ def _abs_by_lower_part(fam, std_params, z, density, inner, lo, kink):
     """E|Y| as E[Y] - 2 E[Y; Y < 0], for Y = inner, increasing in z and 0 at the kink: E[Y] by the rules and
     one integral, from the support's end to the kink. Beyond the kink sympy can give a Meijer G (gumbel's
     E|log E + d| under a standard exponential) where below it gives E1 and elementary terms."""
+    integrand, var, span = density * inner, z, (lo, kink)
+    if lo.is_finite:  # in the distance to the end, a positive symbol: E|sqrt(Y) - c| under a gamma 6 s -> 0.3 s
+        var = sp.Dummy("t", positive=True)
+        integrand, span = integrand.subs(z, lo + var), (0, kink - lo)
     try:
         mean = finite_branch(expect(fam, std_params, inner, z)[0])[0]
         below = attempt(INTEGRATION_SECONDS, "integration",
-                        lambda: sp.integrate(sp.expand(density * inner), (z, lo, kink), conds="none"))
+                        lambda: sp.integrate(sp.expand(integrand), (var, *span), conds="none"))
     except (NoClosedForm, NotImplementedError, ValueError, TypeError):
         return None
     if below is None or mean is sp.oo or below.has(sp.Integral, sp.meijerg, sp.nan, sp.zoo):

@@ -145,6 +145,7 @@ LOG_DENSITY = {  # typed from the textbook densities, independent of the declara
                                           - lam * (x - m)**2 / (2 * m**2 * x)),
     "normal": lambda x, m, s: -(x - m)**2 / (2 * s**2) - mpmath.log(s * mpmath.sqrt(2 * mpmath.pi)),
     "gumbel": lambda x, m, s: -mpmath.log(s) - (x - m) / s - mpmath.exp(-(x - m) / s),
+    "laplace": lambda x, m, b: -mpmath.log(2 * b) - abs(x - m) / b,
 }
 CROSS = [  # (P, its values, Q, its values)
     ("weibull", ["3/2", "7/5"], "gamma", ["5/2", "3/2"]),
@@ -163,6 +164,8 @@ CROSS = [  # (P, its values, Q, its values)
     ("inversegamma", ["3", "2"], "gumbel", ["1", "2"]),
     ("inversegamma", ["10", "10"], "gumbel", ["-67/50", "1/100"]),
     ("inversegamma", ["437/100", "101/50"], "gumbel", ["69/25", "23/5"]),
+    # E|sqrt(Y) - c| under chi's gamma: E[Y] - 2 E[Y; Y < 0], lower incomplete gammas (the kink at x = 1, a cut)
+    ("chi", ["5/2"], "laplace", ["1", "3/2"]),
 ]
 
 
