@@ -187,7 +187,7 @@ def _integral(quantity, fp, p_values, fq, q_values, dps, method, target=None):
 
 
 def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None):
-    """The integral of p(x) * integrand(x) over P's support, split at kinks and landmarks (see _piece for
+    """The integral of p(x) * integrand(x) over P's support, split at kinks and landmarks (see _quad for
     ``target``)."""
     y = sp.Symbol("y", positive=True)
     log_p, integrand, fp, p_values = _in_base_variable(fp, p_values, x, log_p, integrand)
