@@ -206,7 +206,7 @@ def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None):
                 shift = {x: end + side * y}
                 h = _weighted(y, log_p.subs(shift), integrand.subs(shift), dps + 20)
                 near[_mp(end)] = (h, _end_power(_mpmath_function(y, log_p.subs(shift), dps + 20),
-                                                lambda t, h=h: mpmath.log(abs(h(t)))))
+                                                lambda t, h=h: mpmath.log(abs(h(t))), _has_log_at_end(integrand.subs(shift), y)))
         return mpmath.fsum(_piece(g, a, b, method, near.get(a), near.get(b), target=target)
                            for a, b in zip(points, points[1:]))
 
@@ -444,16 +444,25 @@ def _end_slope(log_f):
         return mpmath.nan
 
 
-def _end_power(log_weight, log_whole):
+def _has_log_at_end(expr, y) -> bool:
+    """Whether expr holds a log of something that vanishes at y = 0 (log(y), log(2*y**2)): the integrand's
+    log factors, which its leading power does not show."""
+    return any(a.args[0].subs(y, 0) == 0 for a in expr.atoms(sp.log) if a.has(y))
+
+
+def _end_power(log_weight, log_whole, logs=False):
     """The substitution power at a finite end, an even integer: half-integer powers of the distance y, which a
     transformation's square root brings (chi, rayleigh and maxwell integrated in their gamma or exponential
     variable: sqrt(y) terms under y^4), become whole powers of u. 2 where the density's power law, y^s, and the
     whole integrand's (density times f), y^w, are both whole powers y^0, y^1, ... (with 1, Gauss-Legendre stopped
     at 30 digits on chi(10)||gamma(10, 10)); else fitted (rounded up) to w where f is singular, w below s by more
     than a log factor's slope (logistic||gumbel's u^-0.8 in logistic's base variable, under a flat density); else
-    fitted to s."""
+    fitted to s. Not 2 where the integrand holds log factors (``logs``) below its leading power: a rayleigh's
+    x log x under the constant b/x * x of inversegamma's -log q left Gauss-Legendre 2e-20 off with u**2, so
+    those are fitted too."""
     s, w = _end_slope(log_weight), _end_slope(log_whole)
-    if all(mpmath.isfinite(v) and v > -mpmath.mpf(1) / 2 and abs(v - mpmath.nint(v)) < 1e-9 for v in (s, w)):
+    if not logs and all(mpmath.isfinite(v) and v > -mpmath.mpf(1) / 2 and abs(v - mpmath.nint(v)) < 1e-9
+                        for v in (s, w)):
         return mpmath.mpf(2)
     fitted = _power(log_whole) if mpmath.isfinite(w) and mpmath.isfinite(s) and w < s - 0.1 else _power(log_weight)
     return mpmath.mpf(2 * math.ceil(fitted / 2))  # an mpf: 1/m sets the stops in u, exactly enough
