@@ -199,7 +199,7 @@ def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None):
         even = {lo + (hi - lo) * k / 64 for k in range(1, 64)} if mpmath.isfinite(lo) and mpmath.isfinite(hi) else set()
         grid = sorted(c for c in landmarks | even if lo < c < hi)   # where a kink no formula finds is looked for
         cuts = sorted(({_mp(c) for c in _kinks(x, integrand, log_p, grid=grid)} | landmarks) - {lo, hi})
-        points = [lo] + [c for c in cuts if lo < c < hi] + [hi]
+        points = _past_landmarks(g, [lo] + [c for c in cuts if lo < c < hi] + [hi])
         near = {}
         for end, side in zip(support, (1, -1)):
             if end.is_finite:  # the integrand in the distance y to the end: 1 - (1 - y) is y, exactly
@@ -209,6 +209,34 @@ def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None):
                                                 lambda t, h=h: mpmath.log(abs(h(t))), _has_log_at_end(integrand.subs(shift), y)))
         return mpmath.fsum(_piece(g, a, b, method, near.get(a), near.get(b), target=target)
                            for a, b in zip(points, points[1:]))
+
+
+FARTHEST = 48  # doublings past the last landmark
+
+
+def _past_landmarks(g, points: list) -> list:
+    """points, with cuts doubling the last step outwards on an infinite side while the integrand there, times
+    the distance, is above the working tolerance: a tail slower than P's bulk (pareto(437/100, 101/50)'s
+    x^2/(2 sigma^2) under its exponential base variable falls as exp(-0.0099 y), most of its mass past the last
+    landmark, where one infinite piece left Gauss-Legendre 1e-13 off). Not past an algebraic tail (cauchy's
+    x^-2 log x): the tail's substitution (see _piece) takes those whole, and their doublings would not end."""
+    tiny = mpmath.mpf(10) ** -mpmath.mp.dps
+    for side in (1, -1):
+        ordered = points if side == 1 else points[::-1]
+        if not mpmath.isinf(ordered[-1]) or len(ordered) < 3 or mpmath.isinf(ordered[-3]):
+            continue
+        last, step, extra = ordered[-2], ordered[-2] - ordered[-3], []
+        slope = _end_slope(lambda u: mpmath.log(abs(g(last + side * (1 / u - 1)) / u**2)))
+        if mpmath.isfinite(slope) and slope < SMOOTH_ORDER:  # a power of u = 1/x: algebraic
+            continue
+        for k in range(1, FARTHEST + 1):
+            c = last + step * 2**k
+            if abs(g(c) * (c - last)) <= tiny:
+                break
+            extra.append(c)
+        ordered = ordered[:-1] + extra + ordered[-1:]
+        points = ordered if side == 1 else ordered[::-1]
+    return points
 
 
 def _in_base_variable(fp, p_values, x, log_p, integrand):

@@ -95,6 +95,21 @@ def test_log_factors_below_a_whole_leading_power_get_a_fitted_substitution():
         assert value is not None and abs(value - reference) < mpmath.mpf(10) ** -45, (value, reference)
 
 
+def test_a_slow_exponential_tail_is_cut_past_the_landmarks():
+    """pareto(437/100, 101/50)||normal(69/25, 23/5), integrated in pareto's exponential variable y: the term
+    x^2/(2 sigma^2) falls as exp(-0.0099 y), most of it past the last landmark (y = 127), where one infinite piece
+    left Gauss-Legendre 1e-13 off. Reference, from the textbook: E[X] = a m/(a - 1), E[X^2] = a m^2/(a - 2),
+    H(pareto) = log(m/a) + 1/a + 1."""
+    p, q = instance("pareto(437/100, 101/50)"), instance("normal(69/25, 23/5)")
+    value = integrate_definition("kl", p.family, p.bound, q.family, q.bound, dps=50)
+    with mpmath.workdps(60):
+        m, a, mu, sigma = mpmath.mpf(437) / 100, mpmath.mpf(101) / 50, mpmath.mpf(69) / 25, mpmath.mpf(23) / 5
+        mean, square = a * m / (a - 1), a * m**2 / (a - 2)
+        reference = -(mpmath.log(m / a) + 1 / a + 1) + mpmath.log(sigma * mpmath.sqrt(2 * mpmath.pi)) \
+            + (square - 2 * mu * mean + mu**2) / (2 * sigma**2)
+        assert value is not None and abs(value / reference - 1) < mpmath.mpf(10) ** -45, (value, reference)
+
+
 def test_continuousbernoulli_at_one_half_verifies():
     """lam = 1/2 (the uniform) is where the derived form reads 0/0: its limit is checked like any closed form."""
     for record in check("continuousbernoulli(1/2)", "normal(1/3, 2)", n_points=1):
