@@ -171,13 +171,12 @@ def test_a_sum_that_cancels_past_evalf_precision_is_evaluated_not_returned_as_no
     assert abs(value / reference - 1) < mpmath.mpf(10) ** -45, (value, reference)
 
 
-def test_a_removable_singularity_whose_limit_is_not_found_gives_no_formula_and_the_quadrature_value():
-    """KL(inversegaussian||weibull) reads 0/0 at shape_q = 5/2; its limit holds Bessel derivatives in the order,
-    which sympy cannot evaluate. That is reported as no closed form at these values (it printed nan, and the
-    check crashed), and the value is the definition's, here against mpmath quadrature of the textbook
+def test_inversegaussian_against_weibull_at_a_half_integer_shape():
+    """KL(inversegaussian||weibull) at shape_q = 5/2 reads 0/0 as sympy's integral gives it (Bessel I of orders
+    -k and k over Gamma(1 - k)); as a Bessel K it is finite there. Against mpmath quadrature of the textbook
     densities."""
     r = kl("inversegaussian(437/100, 101/50)", "weibull(5/2, 81/25)")
-    assert r.expr is None and r.status == "no-closed-form" and "0/0" in r.reason
+    assert r.status == "closed" and r.expr.has(sp.besselk), r.expr
     with mpmath.workdps(30):
         mu, lam, k, scale = mpmath.mpf(437) / 100, mpmath.mpf(101) / 50, mpmath.mpf(5) / 2, mpmath.mpf(81) / 25
         log_p = lambda x: (mpmath.log(lam / (2 * mpmath.pi * x**3)) / 2  # noqa: E731
@@ -185,6 +184,23 @@ def test_a_removable_singularity_whose_limit_is_not_found_gives_no_formula_and_t
         log_q = lambda x: mpmath.log(k / scale) + (k - 1) * mpmath.log(x / scale) - (x / scale)**k  # noqa: E731
         reference = mpmath.quad(lambda x: mpmath.exp(log_p(x)) * (log_p(x) - log_q(x)), [0, 1, mu, 10, 40, mpmath.inf])
     assert abs(r.value(20) / reference - 1) < 1e-15, (r.value(20), reference)
+
+
+def test_a_removable_singularity_whose_limit_is_not_found_gives_no_formula_and_the_quadrature_value(monkeypatch):
+    """continuousbernoulli(1/2) reads 0/0 in the derived form; with no limit found there (both limit routes made
+    to fail here) the result says so and gives no formula (it printed nan, and the check crashed), and the value
+    is the definition's: KL(uniform(0, 1)||normal(1/3, 2)) = log(2 sqrt(2 pi)) + E[(X - 1/3)^2]/8 with
+    E[(X - 1/3)^2] = 1/12 + 1/36."""
+    import symkl.laurent
+    kl("continuousbernoulli", "normal")  # derived first: only the limit at these values is made to fail
+    monkeypatch.setattr(symkl.laurent, "limit_at", lambda *args: None)
+    monkeypatch.setattr(sp, "limit", lambda *args: (_ for _ in ()).throw(NotImplementedError()))
+    r = kl("continuousbernoulli(1/2)", "normal(1/3, 2)")
+    monkeypatch.undo()  # the quadrature takes the density's own limit at 1/2
+    assert r.expr is None and r.status == "no-closed-form" and "0/0" in r.reason, (r.expr, r.reason)
+    with mpmath.workdps(30):
+        reference = mpmath.log(2 * mpmath.sqrt(2 * mpmath.pi)) + (mpmath.mpf(1) / 12 + mpmath.mpf(1) / 36) / 8
+    assert abs(r.value(20) - reference) < 1e-15, (r.value(20), reference)
 
 
 def test_bernoulli_values_are_exact():
