@@ -156,7 +156,29 @@ def _polygamma(n, x):
     return special.psi(x) if np.all(np.asarray(n) == 0) else special.polygamma(n, x)
 
 
+def _by_mpmath(fn, nested: bool):
+    """A special function numpy and scipy lack (Meijer G, the generalized hypergeometric) as mpmath's, element by
+    element at 20 digits: right to float64, not fast. Its parameter lists (pairs of lists for Meijer G) may hold
+    arrays too; nan where mpmath finds no value."""
+    def evaluate(first, second, z):
+        groups = [list(g) for g in (tuple(first) + tuple(second) if nested else (first, second))]
+        flat = np.broadcast_arrays(*[np.asarray(v, dtype=float) for g in groups for v in g], np.asarray(z, dtype=float))
+
+        def one(*values):
+            it = iter(values)
+            rebuilt = [[next(it) for _ in g] for g in groups]
+            args = (rebuilt[:len(first)], rebuilt[len(first):], next(it)) if nested else (*rebuilt, next(it))
+            try:
+                with mpmath.workdps(20):
+                    return float(fn(*args))
+            except (ValueError, TypeError, ZeroDivisionError, mpmath.libmp.NoConvergence):
+                return np.nan
+        return np.vectorize(one, otypes=[float])(*flat)
+    return evaluate
+
+
 NUMPY_MODULES = [{"phi": phi_numpy, "delta": np.subtract, "expm1x": expm1x_numpy, "lgamma_rem": lgamma_rem_numpy,
+                  "meijerg": _by_mpmath(mpmath.meijerg, nested=True), "hyper": _by_mpmath(mpmath.hyper, nested=False),
                   "digamma_rem": digamma_rem_numpy, "loggamma": special.gammaln, "polygamma": _polygamma,
                   "erf": special.erf, "gammainc_lower": special.gammainc, "gammainc_upper": special.gammaincc,
                   "lowergamma": lambda a, x: special.gammainc(a, x) * special.gamma(a),
