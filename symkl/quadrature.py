@@ -206,7 +206,8 @@ def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None):
                 shift = {x: end + side * y}
                 h = _weighted(y, log_p.subs(shift), integrand.subs(shift), dps + 20)
                 near[_mp(end)] = (h, _end_power(_mpmath_function(y, log_p.subs(shift), dps + 20),
-                                                lambda t, h=h: mpmath.log(abs(h(t))), _has_log_at_end(integrand.subs(shift), y)))
+                                                lambda t, h=h: mpmath.log(abs(h(t))),
+                                                _has_log_at_end(integrand.subs(shift), y)))
         return mpmath.fsum(_piece(g, a, b, method, near.get(a), near.get(b), target=target)
                            for a, b in zip(points, points[1:]))
 
