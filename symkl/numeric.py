@@ -14,6 +14,7 @@ import os
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 import mpmath
 import numpy as np
@@ -156,24 +157,34 @@ def _polygamma(n, x):
     return special.psi(x) if np.all(np.asarray(n) == 0) else special.polygamma(n, x)
 
 
+HYPER_MAXPREC = 1000  # bits: past it mpmath gives up on an element (nan) instead of raising its precision for minutes
+
+
 def _by_mpmath(fn, nested: bool):
     """A special function numpy and scipy lack (Meijer G, the generalized hypergeometric) as mpmath's, element by
     element at 20 digits: right to float64, not fast. Its parameter lists (pairs of lists for Meijer G) may hold
-    arrays too; nan where mpmath finds no value."""
+    arrays too; nan where mpmath finds no value within HYPER_MAXPREC. Values are remembered by their arguments:
+    choosing a numeric form evaluates the same elements once per candidate form."""
     def evaluate(first, second, z):
         groups = [list(g) for g in (tuple(first) + tuple(second) if nested else (first, second))]
         flat = np.broadcast_arrays(*[np.asarray(v, dtype=float) for g in groups for v in g], np.asarray(z, dtype=float))
+        sizes = tuple(len(g) for g in groups)
+        return np.vectorize(lambda *values: one(sizes, *values), otypes=[float])(*flat)
 
-        def one(*values):
-            it = iter(values)
-            rebuilt = [[next(it) for _ in g] for g in groups]
-            args = (rebuilt[:len(first)], rebuilt[len(first):], next(it)) if nested else (*rebuilt, next(it))
-            try:
-                with mpmath.workdps(20):
-                    return float(fn(*args))
-            except (ValueError, TypeError, ZeroDivisionError, mpmath.libmp.NoConvergence):
-                return np.nan
-        return np.vectorize(one, otypes=[float])(*flat)
+    @lru_cache(maxsize=1 << 16)
+    def one(sizes, *values):
+        it = iter(values)
+        rebuilt = [[next(it) for _ in range(n)] for n in sizes]
+        if nested:
+            half = len(sizes) // 2
+            args = (rebuilt[:half], rebuilt[half:], next(it))
+        else:
+            args = (*rebuilt, next(it))
+        try:
+            with mpmath.workdps(20):
+                return float(fn(*args, maxprec=HYPER_MAXPREC))
+        except (ValueError, TypeError, ZeroDivisionError, mpmath.libmp.NoConvergence):
+            return np.nan
     return evaluate
 
 
