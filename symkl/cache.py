@@ -29,7 +29,7 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symkl"
 
 
-CONSUMERS = ("ml", "book.py", "catalog.py", "cli.py", "quadrature.py")
+CONSUMERS = ("ml", "ball.py", "book.py", "catalog.py", "check.py", "cli.py", "cubature.py", "quadrature.py")
 """Parts of symkl that read derivations, or evaluate definitions numerically, and never shape a derivation:
 editing them keeps the derivation cache."""
 

@@ -79,7 +79,10 @@ def check_all(workers: int = 2, n_points: int = 5, every: int = 1) -> list[Recor
     by_p = {}  # one task per P: its integrals are remembered in the process (see integrate_definition)
     for job in work:
         by_p.setdefault(job[1], []).append(job)
-    tasks = sorted(by_p.values(), key=len, reverse=True)
+    # the longest first, the vector families' before all: a cubature takes as long as a hundred integrals, and
+    # a dirichlet's few jobs, last, kept one process busy for 20 s after the other had finished
+    tasks = sorted(by_p.values(), key=lambda task: (instance(task[0][1]).family.dim is not None, len(task)),
+                   reverse=True)
     if workers <= 1:
         return [record for task in tasks for record in _check_jobs(task)]
     with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -15,7 +15,7 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from .quadrature import _piece, _power, _product
+from .quadrature import _piece, _power, _weighted
 
 METHODS = ("tanh-sinh", "gauss-legendre")
 _U = sp.symbols("u1:65", real=True)
@@ -139,21 +139,21 @@ def _expectation(log_weight, factor, u, interval, method, dps):
     H(P) at one point share P's marginals)."""
     with mpmath.workdps(dps):
         a, b = (_mp(e) for e in interval)
-        weight, h = (sp.lambdify(u, e, "mpmath") for e in (sp.exp(log_weight), factor))
-        ends = [_near(log_weight, f, u, end, side) for f in (factor, sp.S.One) for end, side in zip(interval, (1, -1))]
-        return (_piece(lambda t: _product(weight, h, t), a, b, method, *ends[:2], graded=True)
-                / _piece(lambda t: _product(weight, lambda _: 1, t), a, b, method, *ends[2:], graded=True))
+        ends = [_near(log_weight, f, u, end, side, dps)
+                for f in (factor, sp.S.One) for end, side in zip(interval, (1, -1))]
+        return (_piece(_weighted(u, log_weight, factor, dps), a, b, method, *ends[:2], graded=True)
+                / _piece(_weighted(u, log_weight, sp.S.One, dps), a, b, method, *ends[2:], graded=True))
 
 
-def _near(log_weight, factor, u, end, side):
+def _near(log_weight, factor, u, end, side, dps):
     """(weight * factor in the distance y to a finite end, the power of y = t**m that smooths it there): a
     Dirichlet shape of 1/100 puts u**-0.99 at an end, where neither quadrature converges in u itself."""
     if not end.is_finite:
         return None
     y = sp.Symbol("y", positive=True)
     shift = {u: end + side * y}
-    weight, h = (sp.lambdify(y, e.xreplace(shift), "mpmath") for e in (sp.exp(log_weight), factor))
-    return (lambda t: _product(weight, h, t)), _power(sp.lambdify(y, log_weight.xreplace(shift), "mpmath"))
+    return (_weighted(y, log_weight.xreplace(shift), factor.xreplace(shift), dps),
+            _power(sp.lambdify(y, log_weight.xreplace(shift), "mpmath")))
 
 
 def _mp(value):

@@ -13,6 +13,7 @@ from functools import lru_cache, partial
 import mpmath
 import sympy as sp
 
+from .ball import EXP_LIMIT, weighted
 from .budget import attempt
 from .support import bounds
 
@@ -195,9 +196,10 @@ def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None):
         g = _weighted(x, log_p, integrand, dps + 20)
         support = bounds(fp.support(*p_values))
         lo, hi = (_mp(v) for v in support)
-        landmarks = {_mp(c) for c in _landmarks(fp, p_values)}
+        landmarks = {_mp(c) for c in _landmarks(fp, p_values, STEPS[method])}
         even = {lo + (hi - lo) * k / 64 for k in range(1, 64)} if mpmath.isfinite(lo) and mpmath.isfinite(hi) else set()
-        grid = sorted(c for c in landmarks | even if lo < c < hi)   # where a kink no formula finds is looked for
+        # where a kink no formula finds is looked for: the finer landmarks, the same grid for both methods
+        grid = tuple(sorted(c for c in {_mp(c) for c in _landmarks(fp, p_values)} | even if lo < c < hi))
         cuts = sorted(({_mp(c) for c in _kinks(x, integrand, log_p, grid=grid)} | landmarks) - {lo, hi})
         points = _past_landmarks(g, [lo] + [c for c in cuts if lo < c < hi] + [hi])
         near = {}
@@ -253,17 +255,23 @@ def _in_base_variable(fp, p_values, x, log_p, integrand):
 
 
 def _weighted(x, log_p, integrand, dps, overflow=False):
-    """t -> p(t) * integrand(t) as an mpmath function (see _product)."""
+    """t -> p(t) * integrand(t) as an mpmath function, at ``dps`` digits whatever mpmath's precision (the nodes
+    may run at fewer; the integrand's own cancellations, log(x) - log(1 - x) next to 1, need the guard digits).
+    In arb balls where it can be (see symkl.ball); else, and with ``overflow``, in mpmath (see _product)."""
+    fast = None if overflow else weighted(x, sp.exp(sp.N(log_p, dps)), sp.N(integrand, dps), dps)
+    if fast is not None:
+        return fast
     weight, f = _density_function(x, log_p, dps), _mpmath_function(x, integrand, dps)
-    return lambda t: _product(weight, f, t, overflow)
+
+    def g(t):
+        with mpmath.workdps(dps):
+            return _product(weight, f, t, overflow)
+    return g
 
 
 def _mpmath_function(x, expr, dps):
     """expr as an mpmath function of x, its parameter-only parts (loggamma(5/2), log(2 pi)) evaluated once."""
     return sp.lambdify(x, sp.N(expr, dps), [{"exp": _bounded_exp}, "mpmath"])
-
-
-EXP_LIMIT = 10**6
 
 
 def _bounded_exp(a):
@@ -381,18 +389,22 @@ def _product(weight, f, t, overflow=False):
     return v if mpmath.isfinite(v) or overflow and mpmath.isinf(v) else mpmath.mpf(0)
 
 
-_STEPS = (-256, -128, -64, -32, -16, -8, -4, -2, -1, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256)
+# Multiples of the scale, from the location, where each method cuts P's bulk. Tanh-sinh, whose nodes crowd
+# towards each piece's ends, converges on pieces of 4 to 8 times the length with the same number of nodes
+# (half the nodes in all); the two methods' different cuts make them more independent too.
+STEPS = {"gauss-legendre": (-256, -128, -64, -32, -16, -8, -4, -2, -1, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256),
+         "tanh-sinh": (-256, -128, -64, -32, -4, 0, 4, 32, 64, 128, 256)}
 
 
-def _landmarks(fam, values) -> set:
+def _landmarks(fam, values, steps=STEPS["gauss-legendre"]) -> set:
     """Points spread over P's bulk (location + multiples of the scale, mapped through a transformation):
     quadrature split there converges fast wherever the mass sits."""
     if fam.affine is not None:
         loc, scale, _ = fam.affine(*values)
-        return {loc + k * scale for k in _STEPS}
+        return {loc + k * scale for k in steps}
     if fam.transformation is not None:
         base, base_values, g = fam.transformation(*values)
-        return {g(point) for point in _landmarks(base, base_values)}
+        return {g(point) for point in _landmarks(base, base_values, steps)}
     lo, hi = bounds(fam.support(*values))
     return _plain_landmarks(lo, hi) | (_around_mode(fam, values, lo) if lo.is_finite and hi.is_infinite else set())
 
@@ -427,21 +439,25 @@ def _plain_landmarks(lo, hi) -> set:
     return {sign * step for step in steps for sign in (1, -1)} | {sp.S.Zero}
 
 
-KINK_SECONDS = 2.0
+KINK_SECONDS = {"polynomial": 2.0, "other": 0.25}
 
 
-def _kinks(x, *exprs, grid=()):
+@lru_cache(maxsize=256)
+def _kinks(x, *exprs, grid=()) -> frozenset:
     """Points where |f(x)| makes the integrand non-smooth: the real roots of each f by sympy (within a CPU
     budget), and for an f that is not a polynomial also those bracketed between its sign changes over ``grid``:
     for a log-odds f, 27/50*log(x/(1 - x)) + c, sympy's solve returns no root at all, or expands f into a
-    polynomial of degree 50 and factors it for hours."""
+    polynomial of degree 50 and factors it for hours (so a short budget there: the sign changes find those).
+    Remembered: both quadrature methods cut at the same kinks."""
     out = set()
     for e in exprs:
         for a in e.atoms(sp.Abs):
             f = a.args[0]
-            roots = attempt(KINK_SECONDS, "the kinks of the integrand", partial(sp.solve, f, x)) or []
-            out |= {r for r in roots if r.is_real} | (set() if f.is_polynomial(x) else _sign_changes(x, f, grid))
-    return out
+            polynomial = f.is_polynomial(x)
+            roots = attempt(KINK_SECONDS["polynomial" if polynomial else "other"], "the kinks of the integrand",
+                            partial(sp.solve, f, x)) or []
+            out |= {r for r in roots if r.is_real} | (set() if polynomial else _sign_changes(x, f, grid))
+    return frozenset(out)
 
 
 def _sign_changes(x, f, grid) -> set:
@@ -512,7 +528,7 @@ def _piece(g, a, b, method, near_a=None, near_b=None, graded=False, target=None)
             h, m = near
             stops = [(length * t) ** (1 / m) for t in _GRADED] if graded or m > SMOOTH_ORDER else \
                 [0, length ** (1 / m)]
-            return quad(lambda u: m * u**(m - 1) * h(u**m), stops)
+            return quad(partial(_power_substituted, h, m), stops)
         if graded:
             scale = length ** (mpmath.mpf(1) / 16)
             return quad(lambda u: 16 * u**15 * g(end + side * u**16), [scale * t for t in _GRADED])
@@ -537,10 +553,18 @@ def _piece(g, a, b, method, near_a=None, near_b=None, graded=False, target=None)
     return part(a, 1, near_a, (b - a) / 2) + part(b, -1, near_b, (b - a) / 2)
 
 
+def _power_substituted(h, m, u):
+    """The integrand h(y) dy in u, y = u**m: one power of u (mpmath's u**m for a fractional m is an exp and a
+    log), divided by u for u**(m - 1); the nodes never reach u = 0."""
+    y = u**m
+    return m * y / u * h(y)
+
+
 def _quad(h, interval, method, target=None):
-    """mpmath.quad, or with ``target`` digits its stopping tolerance at that many digits, h still evaluated at
-    the working precision: the integrand's own cancellations (log(x) - log(1 - x) next to 1) need its guard
-    digits, the nodes do not."""
+    """mpmath.quad, or with ``target`` digits its nodes and stopping tolerance at that many digits, h still
+    evaluated at the working precision: a substitution's x = c + (1/u - 1) at 50 digits moves an integrand
+    like exp(100 y) at y = 1000 by 1e-45 (lognormal(151/50, 10) against weibull(10, 10)); the nodes themselves
+    need no more than the target."""
     if target is None:
         return mpmath.quad(h, interval, method=method)
     working = mpmath.mp.dps
