@@ -188,7 +188,17 @@ def _by_mpmath(fn, nested: bool):
     return evaluate
 
 
-NUMPY_MODULES = [{"phi": phi_numpy, "delta": np.subtract, "expm1x": expm1x_numpy, "lgamma_rem": lgamma_rem_numpy,
+def _expint(nu, z):
+    """The generalized exponential integral E_nu(z): scipy's expn for a whole order (E_1 of an inversegaussian
+    against a weibull), mpmath's element by element for another."""
+    nu, z = np.broadcast_arrays(np.asarray(nu, dtype=float), np.asarray(z, dtype=float))
+    whole = nu == np.round(nu)
+    if whole.all():
+        return special.expn(nu.astype(int), z)
+    return np.vectorize(lambda n, x: float(mpmath.expint(n, x)), otypes=[float])(nu, z)
+
+
+NUMPY_MODULES = [{"phi": phi_numpy, "expint": _expint, "delta": np.subtract, "expm1x": expm1x_numpy, "lgamma_rem": lgamma_rem_numpy,
                   "meijerg": _by_mpmath(mpmath.meijerg, nested=True), "hyper": _by_mpmath(mpmath.hyper, nested=False),
                   "digamma_rem": digamma_rem_numpy, "loggamma": special.gammaln, "polygamma": _polygamma,
                   "erf": special.erf, "gammainc_lower": special.gammainc, "gammainc_upper": special.gammaincc,
