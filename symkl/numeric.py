@@ -198,7 +198,8 @@ def _expint(nu, z):
     return np.vectorize(lambda n, x: float(mpmath.expint(n, x)), otypes=[float])(nu, z)
 
 
-NUMPY_MODULES = [{"phi": phi_numpy, "expint": _expint, "delta": np.subtract, "expm1x": expm1x_numpy, "lgamma_rem": lgamma_rem_numpy,
+NUMPY_MODULES = [{"phi": phi_numpy, "expint": _expint,
+                  "delta": np.subtract, "expm1x": expm1x_numpy, "lgamma_rem": lgamma_rem_numpy,
                   "meijerg": _by_mpmath(mpmath.meijerg, nested=True), "hyper": _by_mpmath(mpmath.hyper, nested=False),
                   "digamma_rem": digamma_rem_numpy, "loggamma": special.gammaln, "polygamma": _polygamma,
                   "erf": special.erf, "gammainc_lower": special.gammainc, "gammainc_upper": special.gammaincc,
