@@ -390,8 +390,10 @@ def _product(weight, f, t, overflow=False):
 
 
 # Multiples of the scale, from the location, where each method cuts P's bulk. Tanh-sinh, whose nodes crowd
-# towards each piece's ends, converges on pieces of 4 to 8 times the length with the same number of nodes
-# (half the nodes in all); the two methods' different cuts make them more independent too.
+# towards each piece's ends, converges on pieces up to 8 times as long inside 32 scales with the same number of
+# nodes; farther out it keeps every cut (with only 0, 4, 32 and 256 it stopped 3.5e-21 off lognormal(151/50, 10)
+# against weibull(10, 10), whose integrand peaks a thousand scales out). Different cuts make the two methods
+# more independent too.
 STEPS = {"gauss-legendre": (-256, -128, -64, -32, -16, -8, -4, -2, -1, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256),
          "tanh-sinh": (-256, -128, -64, -32, -4, 0, 4, 32, 64, 128, 256)}
 
@@ -562,9 +564,8 @@ def _power_substituted(h, m, u):
 
 def _quad(h, interval, method, target=None):
     """mpmath.quad, or with ``target`` digits its nodes and stopping tolerance at that many digits, h still
-    evaluated at the working precision: a substitution's x = c + (1/u - 1) at 50 digits moves an integrand
-    like exp(100 y) at y = 1000 by 1e-45 (lognormal(151/50, 10) against weibull(10, 10)); the nodes themselves
-    need no more than the target."""
+    evaluated at the working precision, with the substitutions' arithmetic (end + u**m, c + 1/u - 1) around it:
+    the integrand's own cancellations (log(x) - log(1 - x) next to 1) need the guard digits, the nodes do not."""
     if target is None:
         return mpmath.quad(h, interval, method=method)
     working = mpmath.mp.dps
