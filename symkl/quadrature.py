@@ -196,20 +196,23 @@ def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None):
         g = _weighted(x, log_p, integrand, dps + 20)
         support = bounds(fp.support(*p_values))
         lo, hi = (_mp(v) for v in support)
-        landmarks = {_mp(c) for c in _landmarks(fp, p_values, STEPS[method])}
+        fine = {_mp(c) for c in _landmarks(fp, p_values)}
+        landmarks = fine if STEPS[method] == STEPS["gauss-legendre"] else \
+            {_mp(c) for c in _landmarks(fp, p_values, STEPS[method])}
         even = {lo + (hi - lo) * k / 64 for k in range(1, 64)} if mpmath.isfinite(lo) and mpmath.isfinite(hi) else set()
         # where a kink no formula finds is looked for: the finer landmarks, the same grid for both methods
-        grid = tuple(sorted(c for c in {_mp(c) for c in _landmarks(fp, p_values)} | even if lo < c < hi))
+        grid = tuple(sorted(c for c in fine | even if lo < c < hi))
         cuts = sorted(({_mp(c) for c in _kinks(x, integrand, log_p, grid=grid)} | landmarks) - {lo, hi})
         points = _past_landmarks(g, [lo] + [c for c in cuts if lo < c < hi] + [hi])
         near = {}
         for end, side in zip(support, (1, -1)):
             if end.is_finite:  # the integrand in the distance y to the end: 1 - (1 - y) is y, exactly
                 shift = {x: end + side * y}
-                h = _weighted(y, log_p.subs(shift), integrand.subs(shift), dps + 20)
-                near[_mp(end)] = (h, _end_power(_mpmath_function(y, log_p.subs(shift), dps + 20),
+                log_p_near, integrand_near = log_p.subs(shift), integrand.subs(shift)
+                h = _weighted(y, log_p_near, integrand_near, dps + 20)
+                near[_mp(end)] = (h, _end_power(_mpmath_function(y, log_p_near, dps + 20),
                                                 lambda t, h=h: mpmath.log(abs(h(t))),
-                                                _has_log_at_end(integrand.subs(shift), y)))
+                                                _has_log_at_end(integrand_near, y)))
         return mpmath.fsum(_piece(g, a, b, method, near.get(a), near.get(b), target=target)
                            for a, b in zip(points, points[1:]))
 
