@@ -184,12 +184,15 @@ def expectation_value(fp, p_values: tuple, f: sp.Expr, x: sp.Symbol, dps: int = 
 def _integral(quantity, fp, p_values, fq, q_values, dps, method, target=None):
     x = sp.Symbol("x", real=True)
     log_p, integrand = _integrands(quantity, fp, p_values, fq, q_values, x)
-    return _integral_of(fp, p_values, x, log_p, integrand, dps, method, target)
+    q_in_x = fq is not None and fq.affine is not None and fp.transformation is None and quantity != "entropy"
+    marks = {_mp(c) for c in _landmarks(fq, q_values, STEPS[method])} if q_in_x else set()
+    return _integral_of(fp, p_values, x, log_p, integrand, dps, method, target, marks)
 
 
-def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None):
-    """The integral of p(x) * integrand(x) over P's support, split at kinks and landmarks (see _quad for
-    ``target``)."""
+def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None, q_marks=frozenset()):
+    """The integral of p(x) * integrand(x) over P's support, split at kinks and landmarks, P's and ``q_marks``
+    (Q's, in x: log q's bulk, which may be far narrower than P's, studentt(10, 97/100, 1/100) under a
+    cauchy(491/100, 10)); see _quad for ``target``."""
     y = sp.Symbol("y", positive=True)
     log_p, integrand, fp, p_values = _in_base_variable(fp, p_values, x, log_p, integrand)
     with mpmath.workdps(dps + 20):
@@ -201,9 +204,9 @@ def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None):
             {_mp(c) for c in _landmarks(fp, p_values, STEPS[method])}
         even = {lo + (hi - lo) * k / 64 for k in range(1, 64)} if mpmath.isfinite(lo) and mpmath.isfinite(hi) else set()
         # where a kink no formula finds is looked for: the finer landmarks, the same grid for both methods
-        grid = tuple(sorted(c for c in fine | even if lo < c < hi))
-        cuts = sorted(({_mp(c) for c in _kinks(x, integrand, log_p, grid=grid)} | landmarks) - {lo, hi})
-        points = _past_landmarks(g, [lo] + [c for c in cuts if lo < c < hi] + [hi])
+        grid = _toward_ends(lo, hi, sorted(c for c in fine | even if lo < c < hi))
+        cuts = sorted(({_mp(c) for c in _kinks(x, integrand, log_p, grid=grid)} | landmarks | q_marks) - {lo, hi})
+        points = _past_landmarks(g, _graded([lo] + [c for c in cuts if lo < c < hi] + [hi]))
         near = {}
         for end, side in zip(support, (1, -1)):
             if end.is_finite:  # the integrand in the distance y to the end: 1 - (1 - y) is y, exactly
@@ -218,6 +221,24 @@ def _integral_of(fp, p_values, x, log_p, integrand, dps, method, target=None):
 
 
 FARTHEST = 48  # doublings past the last landmark
+GRADING = 16
+
+
+def _graded(points: list) -> list:
+    """points, with cuts doubling the distance to a finite end where the first cut is GRADING times nearer to
+    it than the second (on each side): a piece is then never much longer than its distance to the end, where
+    the integrand may be singular (a log). A kink at y = 0.00136 in logistic(-7/10, 1/4)'s base variable on
+    (0, 1), laplace(-47/20, 499/100)'s |x - loc|, left one piece (0.00136, 1) next to log(y), and Gauss-Legendre
+    1.7e-45 off, its error estimate fooled."""
+    out = list(points)
+    for ends in (out, out[::-1]):
+        end, first, second = ends[:3] if len(ends) > 2 else (None, None, None)
+        if end is None or not mpmath.isfinite(end) or not mpmath.isfinite(second) or \
+                abs(second - end) <= GRADING * abs(first - end):
+            continue
+        step = first - end
+        out += [end + step * 2 ** k for k in range(1, FARTHEST) if abs(step) * 2 ** k < abs(second - end)]
+    return sorted(set(out))
 
 
 def _past_landmarks(g, points: list) -> list:
@@ -444,25 +465,38 @@ def _plain_landmarks(lo, hi) -> set:
     return {sign * step for step in steps for sign in (1, -1)} | {sp.S.Zero}
 
 
-KINK_SECONDS = {"polynomial": 2.0, "other": 0.25}
+KINK_SECONDS = 2.0
 
 
 @lru_cache(maxsize=256)
 def _kinks(x, *exprs, grid=()) -> frozenset:
-    """Points where |f(x)| makes the integrand non-smooth: the real roots of each f by sympy (within a CPU
-    budget), and for an f that is not a polynomial also those bracketed between its sign changes over ``grid``:
-    for a log-odds f, 27/50*log(x/(1 - x)) + c, sympy's solve returns no root at all, or expands f into a
-    polynomial of degree 50 and factors it for hours (so a short budget there: the sign changes find those).
-    Remembered: both quadrature methods cut at the same kinks."""
+    """Points where |f(x)| makes the integrand non-smooth: for a polynomial f its real roots by sympy (within a
+    CPU budget), for any other f the roots bracketed between its sign changes over ``grid``. Not sympy's solve
+    there: for a log-odds f, 27/50*log(x/(1 - x)) + c, it returns no root at all, or expands f into a polynomial
+    of degree 50 and factors it for hours, and a budget would make the cuts (and the digits a check reports)
+    depend on the machine's speed. Remembered: both quadrature methods cut at the same kinks."""
     out = set()
     for e in exprs:
         for a in e.atoms(sp.Abs):
             f = a.args[0]
-            polynomial = f.is_polynomial(x)
-            roots = attempt(KINK_SECONDS["polynomial" if polynomial else "other"], "the kinks of the integrand",
-                            partial(sp.solve, f, x)) or []
-            out |= {r for r in roots if r.is_real} | (set() if polynomial else _sign_changes(x, f, grid))
+            if f.is_polynomial(x):
+                roots = attempt(KINK_SECONDS, "the kinks of the integrand", partial(sp.solve, f, x)) or []
+                out |= {r for r in roots if r.is_real}
+            else:
+                out |= _sign_changes(x, f, grid)
     return frozenset(out)
+
+
+def _toward_ends(lo, hi, grid: list) -> tuple:
+    """grid, with points halving the distance from its first (last) point to a finite end FARTHEST times: a
+    kink between the end and the grid (gumbel||laplace's 10*log(y) + 189/100 at y = 0.83, in the exponential
+    variable whose landmarks start at 1) is bracketed too."""
+    if not grid:
+        return ()
+    first, last = grid[0], grid[-1]
+    near_lo = [lo + (first - lo) / 2 ** k for k in range(1, FARTHEST + 1)] if mpmath.isfinite(lo) else []
+    near_hi = [hi - (hi - last) / 2 ** k for k in range(1, FARTHEST + 1)] if mpmath.isfinite(hi) else []
+    return tuple(near_lo[::-1] + list(grid) + near_hi)
 
 
 def _sign_changes(x, f, grid) -> set:

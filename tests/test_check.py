@@ -212,3 +212,53 @@ def test_an_integrand_peaked_far_past_the_landmarks_agrees_by_both_methods():
         log_q = mpmath.log(k / lam) + (k - 1) * (mu - mpmath.log(lam)) - moment / lam**k
         reference = -entropy - log_q
         assert value is not None and abs(value / reference - 1) < mpmath.mpf(10) ** -45, (value, reference)
+
+
+def _kl_by_definition(p_spec, q_spec):
+    p, q = instance(p_spec), instance(q_spec)
+    return integrate_definition("kl", p.family, p.bound, q.family, q.bound, dps=50)
+
+
+def _laplace_kl(entropy_p, mean_abs, b):
+    """KL(P||laplace(c, b)) from P's entropy and E_P|X - c|: -H(P) + log(2b) + E|X - c|/b."""
+    return -entropy_p + mpmath.log(2 * b) + mean_abs / b
+
+
+def test_a_kink_between_a_finite_end_and_the_first_landmark_is_found():
+    """gumbel(151/50, 10)||laplace(491/100, 10): in gumbel's exponential variable y, |x - loc_q| is
+    |10 log(y) + 189/100|, a kink at y = 0.83, below the landmarks (which start at 1). Reference, from the
+    textbook: H(gumbel) = log(beta) + euler + 1, E|X - c| = mu - c + beta euler + 2 beta E1(exp((mu - c)/beta))."""
+    value = _kl_by_definition("gumbel(151/50, 10)", "laplace(491/100, 10)")
+    with mpmath.workdps(60):
+        mu, beta, c, b = mpmath.mpf(151) / 50, mpmath.mpf(10), mpmath.mpf(491) / 100, mpmath.mpf(10)
+        mean_abs = mu - c + beta * mpmath.euler + 2 * beta * mpmath.e1(mpmath.exp((mu - c) / beta))
+        reference = _laplace_kl(mpmath.log(beta) + mpmath.euler + 1, mean_abs, b)
+        assert value is not None and abs(value / reference - 1) < mpmath.mpf(10) ** -45, (value, reference)
+
+
+def test_a_kink_next_to_a_finite_end_is_graded_away_from_it():
+    """logistic(-7/10, 1/4)||laplace(-47/20, 499/100): the kink sits at y = 0.00136 in logistic's variable on
+    (0, 1), next to the end's log(y); one piece from there to 1 left Gauss-Legendre 1.7e-45 off. Reference, from
+    the textbook: H(logistic) = log(s) + 2, E|X - c| = 2 s log(1 + exp((mu - c)/s)) - (mu - c)."""
+    value = _kl_by_definition("logistic(-7/10, 1/4)", "laplace(-47/20, 499/100)")
+    with mpmath.workdps(60):
+        mu, s, c, b = mpmath.mpf(-7) / 10, mpmath.mpf(1) / 4, mpmath.mpf(-47) / 20, mpmath.mpf(499) / 100
+        mean_abs = 2 * s * mpmath.log1p(mpmath.exp((mu - c) / s)) - (mu - c)
+        reference = _laplace_kl(mpmath.log(s) + 2, mean_abs, b)
+        assert value is not None and abs(value / reference - 1) < mpmath.mpf(10) ** -45, (value, reference)
+
+
+def test_a_q_far_narrower_than_p_is_cut_at_its_own_landmarks():
+    """cauchy(491/100, 10)||studentt(10, 97/100, 1/100): log q changes over 0.01 near 0.97, inside one of
+    cauchy's pieces of width 10; both methods were 1e-5 off. Reference, from the textbook: H(cauchy) =
+    log(4 pi gamma), and under cauchy(x0, gamma), E log((X - m)^2 + a^2) = log((x0 - m)^2 + (gamma + a)^2)."""
+    value = _kl_by_definition("cauchy(491/100, 10)", "studentt(10, 97/100, 1/100)")
+    with mpmath.workdps(60):
+        x0, g, nu, m, sd = mpmath.mpf(491) / 100, mpmath.mpf(10), mpmath.mpf(10), mpmath.mpf(97) / 100, \
+            mpmath.mpf(1) / 100
+        a2 = nu * sd**2
+        mean_log = mpmath.log((x0 - m) ** 2 + (g + mpmath.sqrt(a2)) ** 2) - mpmath.log(a2)
+        log_norm = mpmath.loggamma((nu + 1) / 2) - mpmath.loggamma(nu / 2) - mpmath.log(nu * mpmath.pi) / 2 - \
+            mpmath.log(sd)
+        reference = -mpmath.log(4 * mpmath.pi * g) - log_norm + (nu + 1) / 2 * mean_log
+        assert value is not None and abs(value / reference - 1) < mpmath.mpf(10) ** -45, (value, reference)
