@@ -574,11 +574,12 @@ ZERO = mpmath.mpf(10) ** -40  # below this the reference is 0 up to its own roun
 def _errors(fn, truth, points) -> list[float]:
     """|fn(x) - truth|/|truth| at each point: inf where a finite value is missing, or where the truth is 0 and
     the value is not exactly 0; beyond the float range, only the matching infinity is right. Points without a
-    reference value are left out."""
+    reference value are left out. A complex value (a candidate holding log(-1) as I*pi) counts as missing."""
     if not points:
         return []
     with np.errstate(all="ignore"):
-        got = np.asarray(fn(*np.array(points, dtype=float).T), dtype=float) * np.ones(len(points))
+        raw = np.asarray(fn(*np.array(points, dtype=float).T)) * np.ones(len(points))
+        got = np.where(np.iscomplex(raw), np.nan, np.real(raw)).astype(float)
     out = []
     with mpmath.workdps(TRUTH_DPS):
         for value, exact in zip(got, truth):
@@ -595,12 +596,30 @@ def _errors(fn, truth, points) -> list[float]:
     return out
 
 
+FACTORED_OPS = 100
+
+
 def with_log1p(expr: sp.Expr) -> sp.Expr:
     """log(1 + u) as log1p(u) and exp(u) - 1 as expm1(u): exact where u is tiny, e.g. log(1 - q) at q = 1e-12."""
-    from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+    from sympy.codegen.rewriting import log1p_opt, optimize
     if expr.has(sp.oo, -sp.oo, sp.zoo):
         return expr  # the rewriting turns oo*(p - 1) into nan
-    return optimize(expr, [log1p_opt, expm1_opt])
+    return optimize(expr, [log1p_opt, _expm1_opt()])
+
+
+def _expm1_opt():
+    """sympy's expm1 rewriting, which also tries it on expr.factor(): only for an expression of at most
+    FACTORED_OPS operations without I. Factoring a whole KL of 600 operations, a candidate holding log(-1) as
+    I*pi, ran for over ten minutes (continuousbernoulli||normal)."""
+    from sympy.codegen.cfunctions import expm1
+    from sympy.codegen.rewriting import FuncMinusOneOptim, ReplaceOptim
+
+    class Expm1Optim(FuncMinusOneOptim):
+        def __call__(self, expr):
+            if expr.count_ops() > FACTORED_OPS or expr.has(sp.I):
+                return ReplaceOptim.__call__(self, expr)
+            return super().__call__(expr)
+    return Expm1Optim(sp.exp, expm1)
 
 
 class PowerPrinter(SciPyPrinter):

@@ -295,3 +295,30 @@ def test_an_exponential_integral_in_the_form_evaluates():
         p, q = instance(f"inversegaussian({mu}, {lam})"), instance(f"weibull({shape}, {scale})")
         reference = float(integrate_definition("kl", p.family, p.bound, q.family, q.bound, 30))
         assert abs(f(mu, lam, shape, scale) / reference - 1) < 1e-12
+
+
+def test_a_large_candidate_is_not_factored_whole_for_expm1(monkeypatch):
+    """sympy's expm1 rewriting factors the whole expression; continuousbernoulli||normal's candidate with
+    log(-1) as I*pi (600 operations) ran for over ten minutes there. A small one still gets expm1."""
+    import sympy as sp
+
+    from symkl.numeric import with_log1p
+    lam = sp.Symbol("lam", positive=True)
+    assert "expm1" in str(with_log1p(sp.exp(lam) - 1))
+    large = sp.expand_log(kl("continuousbernoulli", "normal").expr, force=True)
+    assert large.has(sp.I) and sp.count_ops(large) > 100
+    factor = sp.Expr.factor
+
+    def small_factor_only(self, *args, **kwargs):
+        assert sp.count_ops(self) < 100, "factored the whole expression"
+        return factor(self, *args, **kwargs)
+    monkeypatch.setattr(sp.Expr, "factor", small_factor_only)
+    assert with_log1p(large).has(sp.log)
+
+
+def test_a_complex_candidate_counts_as_wrong():
+    """A candidate form whose value is complex (I*pi from log(-1)) has no correct digit, whatever its real part."""
+    from symkl.numeric import _errors
+    truth = [mpmath.mpf(1), mpmath.mpf(2)]
+    errors = _errors(lambda x: np.array([1 + 0j, 2 + 1e-3j]) * np.ones_like(x), truth, [(0.5,), (0.7,)])
+    assert errors[0] == 0 and errors[1] == np.inf
