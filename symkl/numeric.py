@@ -232,6 +232,8 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
     for base in bases:
         out += [form for form in _phi_forms(base, diagonal, identities) if form not in out]
     out += [sp.expand_log(expr, force=True)]
+    # not a form where forcing logs apart made a real value complex: log(-1/(p - 1)) as I*pi - log(p - 1)
+    out = [form for form in out if expr.has(sp.I) or not form.has(sp.I)]
     # log(1 + u) as log1p(u) is never less accurate, so every candidate gets it (a Piecewise pairs its branches'
     # candidates by rank: a variant only at the end of one branch's list would never meet the other's)
     out = list(dict.fromkeys(_rational_parts(with_log1p(f)) if _near_one(f) else f for f in out))
@@ -692,7 +694,12 @@ def _numpy_series(summand: sp.Expr, k: sp.Symbol, lo: sp.Expr, hi: sp.Expr, symb
         shape = np.shape(arrays[0]) if arrays else ()
         a, b = (np.broadcast_to(np.asarray(f(*arrays), dtype=float), shape) for f in (low, high))
 
-        def at(kk, expand=False, fn=term):
+        flat = [np.broadcast_to(x, shape).reshape(-1) for x in arrays]
+
+        def at(kk, expand=False, fn=term, rows=None):
+            """fn at kk: one k per row, a row of ks per row (``expand``), or per row of ``rows`` (flat)."""
+            if rows is not None:
+                return fn(kk, *[x[rows, None] for x in flat])
             return fn(kk, *[x[..., None] if expand else x for x in arrays])
         return numpy_sum(at, a, b, lambda kk, expand=False: at(kk, expand, log_size))
     return evaluate
