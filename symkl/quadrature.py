@@ -470,20 +470,19 @@ KINK_SECONDS = 2.0
 
 @lru_cache(maxsize=256)
 def _kinks(x, *exprs, grid=()) -> frozenset:
-    """Points where |f(x)| makes the integrand non-smooth: for a polynomial f its real roots by sympy (within a
-    CPU budget), for any other f the roots bracketed between its sign changes over ``grid``. Not sympy's solve
-    there: for a log-odds f, 27/50*log(x/(1 - x)) + c, it returns no root at all, or expands f into a polynomial
-    of degree 50 and factors it for hours, and a budget would make the cuts (and the digits a check reports)
-    depend on the machine's speed. Remembered: both quadrature methods cut at the same kinks."""
+    """Points where |f(x)| makes the integrand non-smooth: for a polynomial f its real roots by sympy, for any
+    other f (or a polynomial sympy does not solve within KINK_SECONDS) the roots bracketed between its sign
+    changes over ``grid``. Not sympy's solve there: for a log-odds f, 27/50*log(x/(1 - x)) + c, it returns no
+    root at all, or expands f into a polynomial of degree 50 and factors it for hours, and a budget would make
+    the cuts (and the digits a check reports) depend on the machine's speed. Remembered: both quadrature methods
+    cut at the same kinks."""
     out = set()
     for e in exprs:
         for a in e.atoms(sp.Abs):
             f = a.args[0]
-            if f.is_polynomial(x):
-                roots = attempt(KINK_SECONDS, "the kinks of the integrand", partial(sp.solve, f, x)) or []
-                out |= {r for r in roots if r.is_real}
-            else:
-                out |= _sign_changes(x, f, grid)
+            roots = attempt(KINK_SECONDS, "the kinks of the integrand", partial(sp.solve, f, x)) \
+                if f.is_polynomial(x) else None
+            out |= {r for r in roots if r.is_real} if roots is not None else _sign_changes(x, f, grid)
     return frozenset(out)
 
 
