@@ -131,7 +131,7 @@ def accuracy(fp, fq) -> dict | None:
 # not matter to them): stored results stay valid when only the derivation engine changes.
 CHECK_CODE = ("check", "quadrature", "cubature", "series", "result", "spec", "family", "numeric", "support",
               "divergence", "query", "parse")
-ACCURACY_CODE = ("numeric", "result", "spec", "family", "query", "cache", "autodiff")
+ACCURACY_CODE = ("numeric", "series", "result", "spec", "family", "query", "cache", "autodiff")
 
 
 def _derived(quantity, fp, fq) -> str:

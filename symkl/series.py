@@ -23,6 +23,9 @@ def mpmath_sum(term, a, b):
     eps = mpmath.mpf(2) ** (-mpmath.mp.prec - 10)
     top = _peak(lambda k: abs(term(mpmath.mpf(k))), a, b)
     total = term(mpmath.mpf(top))
+    for far in (top + MPMATH_MAX_TERMS, top - MPMATH_MAX_TERMS):  # see _beyond_reach: the same answer, at once
+        if a <= far <= b and abs(term(mpmath.mpf(far))) > eps * (2 * MPMATH_MAX_TERMS + 1) * abs(total):
+            raise ValueError(f"the series needs more than {MPMATH_MAX_TERMS} terms on one side of its largest")
     for step in (1, -1):
         k, run, previous = top + step, 0, mpmath.inf
         while a <= k <= b and run < RUN:
