@@ -25,7 +25,7 @@ def _file(fam) -> str:
     return fam.label.replace("[", "-").replace("]", "")
 
 
-def pages(ml_only: bool = False, checks: bool = True) -> dict[str, Callable[[], str]]:
+def pages(ml_only: bool = False, checks: bool = False) -> dict[str, Callable[[], str]]:
     """Relative path -> a builder of its Markdown text, for the whole book (or only symkl.ml's identities);
     with ``checks`` each page also shows its check at 50 digits and its numeric function's accuracy."""
     from . import cache
@@ -68,7 +68,7 @@ def _run_jobs(jobs: list) -> None:
             record(kind, fp, fq)
 
 
-def prepare(workers: int = 2, only=None, checks: bool = True) -> None:
+def prepare(workers: int = 2, only=None, checks: bool = False) -> None:
     """Derive, check and measure what the pages (or those ``only`` names) show, on ``workers`` processes:
     each result lands in the on-disk cache, where building the pages finds it."""
     from concurrent.futures import ProcessPoolExecutor
@@ -152,7 +152,7 @@ def _ml_modules():
 
 
 def write(root: Path, check: bool = False, ml_only: bool = False, only=None, workers: int = 2,
-          checks: bool = True) -> list[str]:
+          checks: bool = False) -> list[str]:
     """Write the book under root (or, with check, only compare): the relative paths that differ. ``only``, a
     test of a page's relative path, limits the run to those pages; ``checks`` adds each page's check and
     accuracy figures (computed first, on ``workers`` processes)."""

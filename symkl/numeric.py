@@ -598,9 +598,6 @@ def _errors(fn, truth, points) -> list[float]:
     return out
 
 
-FACTORED_OPS = 100
-
-
 def with_log1p(expr: sp.Expr) -> sp.Expr:
     """log(1 + u) as log1p(u) and exp(u) - 1 as expm1(u): exact where u is tiny, e.g. log(1 - q) at q = 1e-12."""
     from sympy.codegen.rewriting import log1p_opt, optimize
@@ -609,19 +606,16 @@ def with_log1p(expr: sp.Expr) -> sp.Expr:
     return optimize(expr, [log1p_opt, _expm1_opt()])
 
 
+@lru_cache(maxsize=1)
 def _expm1_opt():
-    """sympy's expm1 rewriting, which also tries it on expr.factor(): only for an expression of at most
-    FACTORED_OPS operations without I. Factoring a whole KL of 600 operations, a candidate holding log(-1) as
-    I*pi, ran for over ten minutes (continuousbernoulli||normal)."""
+    """sympy's expm1 rewriting without its second try on expr.factor(): factoring a whole KL ran for over ten
+    minutes (continuousbernoulli||normal, 600 operations; beta||continuousbernoulli, under 100)."""
     from sympy.codegen.cfunctions import expm1
     from sympy.codegen.rewriting import FuncMinusOneOptim, ReplaceOptim
 
-    class Expm1Optim(FuncMinusOneOptim):
-        def __call__(self, expr):
-            if expr.count_ops() > FACTORED_OPS or expr.has(sp.I):
-                return ReplaceOptim.__call__(self, expr)
-            return super().__call__(expr)
-    return Expm1Optim(sp.exp, expm1)
+    class Unfactored(FuncMinusOneOptim):
+        __call__ = ReplaceOptim.__call__
+    return Unfactored(sp.exp, expm1)
 
 
 class PowerPrinter(SciPyPrinter):
