@@ -38,7 +38,9 @@ def weighted(x: sp.Symbol, weight: sp.Expr, f: sp.Expr, dps: int):
     if any(not isinstance(g, tuple(FUNCTIONS)) for e in exprs for g in e.atoms(sp.Function)) or \
             any(e.has(sp.Piecewise, sp.zoo, sp.nan, sp.oo, -sp.oo) for e in exprs):
         return None
-    constants = sorted({c for e in exprs for c in e.atoms(sp.Number) if not c.is_Integer}, key=sp.default_sort_key)
+    # every constant an arb, pi as well: mpmath's pi times an arb is an mpf, whose .exp is its exponent
+    constants = sorted({c for e in exprs for c in e.atoms(sp.Number, sp.NumberSymbol) if not c.is_Integer},
+                       key=sp.default_sort_key)
     names = sp.symbols(f"c0:{len(constants)}")
     body = sp.lambdify([x, *names], [e.xreplace(dict(zip(constants, names))) for e in exprs],
                        [NAMESPACE, "mpmath"], cse=True)

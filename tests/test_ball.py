@@ -45,3 +45,13 @@ def test_functions_arb_is_not_given_are_left_to_mpmath():
     """A Bessel function of x or a Piecewise: None, so the caller falls back to mpmath."""
     assert weighted(x, sp.exp(-x), sp.besseli(0, x), 30) is None
     assert weighted(x, sp.exp(-x), sp.Piecewise((x, x < 1), (1, True)), 30) is None
+
+
+def test_pi_and_euler_in_an_integrand_are_arb_constants():
+    """exp(pi*x + euler) * x: mpmath's pi times an arb had come out an mpf, whose .exp is its exponent (an int),
+    and the whole book's proof of a pair stopped on "'int' object is not callable"."""
+    g = weighted(x, sp.exp(-x), sp.exp(sp.pi * x + sp.EulerGamma) * x, 50)
+    with mpmath.workdps(50):
+        for t in (mpmath.mpf(1) / 3, mpmath.mpf(5)):
+            reference = mpmath.exp(-t) * mpmath.exp(mpmath.pi * t + mpmath.euler) * t
+            assert abs(g(t) / reference - 1) < mpmath.mpf(10) ** -45, (t, g(t), reference)
