@@ -230,15 +230,14 @@ def _graded(points: list) -> list:
     the integrand may be singular (a log). A kink at y = 0.00136 in logistic(-7/10, 1/4)'s base variable on
     (0, 1), laplace(-47/20, 499/100)'s |x - loc|, left one piece (0.00136, 1) next to log(y), and Gauss-Legendre
     1.7e-45 off, its error estimate fooled."""
-    out = list(points)
-    for ends in (out, out[::-1]):
-        end, first, second = ends[:3] if len(ends) > 2 else (None, None, None)
-        if end is None or not mpmath.isfinite(end) or not mpmath.isfinite(second) or \
-                abs(second - end) <= GRADING * abs(first - end):
-            continue
+    if len(points) < 3:
+        return points
+    added = []
+    for end, first, second in (points[:3], points[::-1][:3]):
         step = first - end
-        out += [end + step * 2 ** k for k in range(1, FARTHEST) if abs(step) * 2 ** k < abs(second - end)]
-    return sorted(set(out))
+        if mpmath.isfinite(end) and mpmath.isfinite(second) and abs(second - end) > GRADING * abs(step):
+            added += [end + step * 2 ** k for k in range(1, FARTHEST) if abs(step) * 2 ** k < abs(second - end)]
+    return sorted(set(points) | set(added))
 
 
 def _past_landmarks(g, points: list) -> list:
