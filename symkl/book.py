@@ -244,8 +244,11 @@ def _accuracy_lines(fp, fq) -> list[str]:
     figures = accuracy(fp, fq)
     if not figures:
         return []
+    from .numeric import TRUTH_MAX_TERMS
     return ["## Numeric function", "", ("`numeric()` in float64 against the closed form at 60 digits, 12 points per "
-            "regime of the stress grid: the worst relative error, as the power of ten above it."), "",
+            "regime of the stress grid: the worst relative error, as the power of ten above it (a regime is left out "
+            f"where no point of it has a reference value: a series needing over {TRUTH_MAX_TERMS} terms on a "
+            "side)."), "",
             "| " + " | ".join(REGIMES[k] for k in figures) + " |", "|---" * len(figures) + "|",
             "| " + " | ".join(_ceiling(v) for v in figures.values()) + " |", ""]
 

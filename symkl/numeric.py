@@ -512,10 +512,10 @@ class Edges:
                 self.forms[pattern] = sp.sympify(substitute(form, edges))  # safe: a sympy expr
             return self.forms[pattern]
 
-    def mpmath_form(self, point):
+    def mpmath_form(self, point, max_terms: int | None = None):
         """The mpmath function for this point's edge pattern, or None when no probability is at an edge."""
         pattern = self.pattern(point)
-        return mpmath_lambda(self.symbols, self.form(pattern)) if pattern else None
+        return mpmath_lambda(self.symbols, self.form(pattern), max_terms) if pattern else None
 
     def fill(self, arrays: list, out: np.ndarray) -> None:
         """Overwrite out on the rows where some probability is exactly 0 or 1, pattern by pattern."""
@@ -549,18 +549,22 @@ class Edges:
 
 
 TRUTH_DPS = 60
-TRUTH_SECONDS = 2.0  # a point whose reference takes longer (a series of 1e6 terms) is left out
+# A point whose reference series needs more terms on one side of its largest (about 75 us each at TRUTH_DPS) is
+# left out: a count, so the same points are left out on any machine (a time budget made that depend on its speed).
+TRUTH_MAX_TERMS = 1 << 14
+TRUTH_SECONDS = 60.0  # only a guard against a special function that does not converge: never a hang
 
 
 def _truth(reference, symbols, points, domains: dict | None = None) -> list:
     """The reference expression at each float point, at TRUTH_DPS digits (mpmath); where a probability is exactly
-    0 or 1, the expression specialized there (0 log 0 = 0); None where mpmath cannot evaluate it (in time)."""
+    0 or 1, the expression specialized there (0 log 0 = 0); None where mpmath cannot evaluate it (a series needing
+    more than TRUTH_MAX_TERMS terms)."""
     edges = Edges(reference, symbols, domains or {})
-    general = mpmath_lambda(symbols, reference)
+    general = mpmath_lambda(symbols, reference, TRUTH_MAX_TERMS)
     out = []
     with mpmath.workdps(TRUTH_DPS):
         for point in points:
-            f = edges.mpmath_form(point) or general
+            f = edges.mpmath_form(point, TRUTH_MAX_TERMS) or general
             args = [int(v) if s.is_integer else mpmath.mpf(v) for s, v in zip(symbols, point)]
             try:
                 out.append(attempt(TRUTH_SECONDS, "a reference value", lambda: f(*args)))
@@ -649,9 +653,11 @@ def numpy_lambda(symbols, expr):
     return evaluate
 
 
-def mpmath_lambda(symbols, expr):
-    """expr as a scalar mpmath function; each series summed from its largest term outward (series.py)."""
-    from .series import mpmath_sum
+def mpmath_lambda(symbols, expr, max_terms: int | None = None):
+    """expr as a scalar mpmath function; each series summed from its largest term outward (series.py), raising
+    ValueError where it needs more than max_terms (default: series.MPMATH_MAX_TERMS) on one side."""
+    from .series import MPMATH_MAX_TERMS, mpmath_sum
+    max_terms = max_terms or MPMATH_MAX_TERMS
     expr, sums = _lift_sums(expr)
     main = sp.lambdify(tuple(symbols) + tuple(s for s, *_ in sums), expr, modules=MPMATH_MODULES)
     series = [(sp.lambdify((k,) + tuple(symbols), _log_space(summand), modules=MPMATH_MODULES),
@@ -659,7 +665,7 @@ def mpmath_lambda(symbols, expr):
               for _, summand, k, lo, hi in sums]
 
     def evaluate(*args):
-        return main(*args, *[mpmath_sum(lambda k, t=term: t(k, *args), lo(*args), hi(*args))
+        return main(*args, *[mpmath_sum(lambda k, t=term: t(k, *args), lo(*args), hi(*args), max_terms)
                              for term, lo, hi in series])
     return evaluate
 
