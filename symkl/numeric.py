@@ -14,7 +14,7 @@ import os
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import mpmath
 import numpy as np
@@ -512,10 +512,11 @@ class Edges:
                 self.forms[pattern] = sp.sympify(substitute(form, edges))  # safe: a sympy expr
             return self.forms[pattern]
 
-    def mpmath_form(self, point, max_terms: int | None = None):
-        """The mpmath function for this point's edge pattern, or None when no probability is at an edge."""
+    def mpmath_form(self, point, **limits):
+        """The mpmath function for this point's edge pattern (``limits`` as mpmath_lambda's), or None when no
+        probability is at an edge."""
         pattern = self.pattern(point)
-        return mpmath_lambda(self.symbols, self.form(pattern), max_terms) if pattern else None
+        return mpmath_lambda(self.symbols, self.form(pattern), **limits) if pattern else None
 
     def fill(self, arrays: list, out: np.ndarray) -> None:
         """Overwrite out on the rows where some probability is exactly 0 or 1, pattern by pattern."""
@@ -552,7 +553,9 @@ TRUTH_DPS = 60
 # A point whose reference series needs more terms on one side of its largest (about 75 us each at TRUTH_DPS) is
 # left out: a count, so the same points are left out on any machine (a time budget made that depend on its speed).
 TRUTH_MAX_TERMS = 1 << 14
-TRUTH_SECONDS = 60.0  # only a guard against a special function that does not converge: never a hang
+# A guard, not a measure: a reference takes milliseconds, or hours (E1 of exp(1e8) makes mpmath compute log(2) to
+# 1e8 bits), so which points it leaves out does not depend on the machine.
+TRUTH_SECONDS = 5.0
 
 
 def _truth(reference, symbols, points, domains: dict | None = None) -> list:
@@ -564,7 +567,7 @@ def _truth(reference, symbols, points, domains: dict | None = None) -> list:
     out = []
     with mpmath.workdps(TRUTH_DPS):
         for point in points:
-            f = edges.mpmath_form(point, TRUTH_MAX_TERMS) or general
+            f = edges.mpmath_form(point, max_terms=TRUTH_MAX_TERMS) or general
             args = [int(v) if s.is_integer else mpmath.mpf(v) for s, v in zip(symbols, point)]
             try:
                 out.append(attempt(TRUTH_SECONDS, "a reference value", lambda: f(*args)))
@@ -653,15 +656,20 @@ def numpy_lambda(symbols, expr):
     return evaluate
 
 
-def mpmath_lambda(symbols, expr, max_terms: int | None = None):
+def mpmath_lambda(symbols, expr, max_terms: int | None = None, maxprec: int | None = None):
     """expr as a scalar mpmath function; each series summed from its largest term outward (series.py), raising
-    ValueError where it needs more than max_terms (default: series.MPMATH_MAX_TERMS) on one side."""
+    ValueError where it needs more than max_terms (default: series.MPMATH_MAX_TERMS) on one side; with maxprec,
+    Meijer G and hypergeometric functions raise ValueError rather than work past that many bits (mpmath's own
+    limit let one float row take 35 s, to fail anyway)."""
     from .series import MPMATH_MAX_TERMS, mpmath_sum
     max_terms = max_terms or MPMATH_MAX_TERMS
+    modules = MPMATH_MODULES if maxprec is None else [
+        {"meijerg": partial(mpmath.meijerg, maxprec=maxprec), "hyper": partial(mpmath.hyper, maxprec=maxprec)},
+        *MPMATH_MODULES]
     expr, sums = _lift_sums(expr)
-    main = sp.lambdify(tuple(symbols) + tuple(s for s, *_ in sums), expr, modules=MPMATH_MODULES)
-    series = [(sp.lambdify((k,) + tuple(symbols), _log_space(summand), modules=MPMATH_MODULES),
-               sp.lambdify(symbols, lo, modules=MPMATH_MODULES), sp.lambdify(symbols, hi, modules=MPMATH_MODULES))
+    main = sp.lambdify(tuple(symbols) + tuple(s for s, *_ in sums), expr, modules=modules)
+    series = [(sp.lambdify((k,) + tuple(symbols), _log_space(summand), modules=modules),
+               sp.lambdify(symbols, lo, modules=modules), sp.lambdify(symbols, hi, modules=modules))
               for _, summand, k, lo, hi in sums]
 
     def evaluate(*args):
@@ -901,7 +909,9 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
     f = _assemble(symbols, form, large, switch)
     checks = [(s.name, DOMAIN_CHECKS[domains[s]]) for s in symbols]
     edges = Edges(expr, symbols, domains)
-    exact = mpmath_function(expr, symbols, domains)
+    from .series import MAX_TERMS
+    # a float row's rescue: no longer a series than the float sum takes, no Meijer G past HYPER_MAXPREC bits
+    exact = mpmath_function(expr, symbols, domains, max_terms=MAX_TERMS, maxprec=HYPER_MAXPREC)
 
     def block(arrays, out):
         # each test is one pass and a reduction in the common case (every row valid, none nan)
@@ -968,14 +978,15 @@ DOMAIN_CHECKS = {
 }
 
 
-def mpmath_function(expr: sp.Expr, symbols: tuple, domains: dict | None = None):
-    """A scalar function of ``symbols`` evaluated with mpmath at ``dps`` digits (0 log 0 = 0 at the edges)."""
-    f = mpmath_lambda(symbols, expr)
+def mpmath_function(expr: sp.Expr, symbols: tuple, domains: dict | None = None, **limits):
+    """A scalar function of ``symbols`` evaluated with mpmath at ``dps`` digits (0 log 0 = 0 at the edges);
+    ``limits`` as mpmath_lambda's."""
+    f = mpmath_lambda(symbols, expr, **limits)
     edges = Edges(expr, symbols, domains or {})
 
     def evaluate(*args, dps: int = 50):
         with mpmath.workdps(dps):
-            g = edges.mpmath_form(args) or f
+            g = edges.mpmath_form(args, **limits) or f
             return +g(*[a if isinstance(a, mpmath.mpf) or s.is_integer else mpmath.mpf(a)
                         for s, a in zip(symbols, args)])
     return evaluate

@@ -2,6 +2,7 @@
 invalid arguments. The reference is each pair's textbook KL typed here, evaluated by mpmath at 60 digits from
 the same float64 inputs."""
 import random
+import re
 
 import mpmath
 import numpy as np
@@ -322,3 +323,23 @@ def test_a_complex_candidate_counts_as_wrong():
     truth = [mpmath.mpf(1), mpmath.mpf(2)]
     errors = _errors(lambda x: np.array([1 + 0j, 2 + 1e-3j]) * np.ones_like(x), truth, [(0.5,), (0.7,)])
     assert errors[0] == 0 and errors[1] == np.inf
+
+
+def test_mpmath_stops_at_the_precision_cap_a_float_rows_rescue_sets():
+    """Where the float form fails (chi2||halfcauchy at df 1.6e6: 2**(df/2)/gamma(df/2) overflows), numeric()
+    evaluates the row by mpmath with its Meijer G capped at HYPER_MAXPREC bits: uncapped, mpmath raised its
+    precision to 3800 bits for 35 s, to fail anyway. Capped, it gives up at the cap; an ordinary point is
+    unaffected (against quadrature of the textbook densities)."""
+    from symkl.numeric import mpmath_function
+    r = kl("chi2", "halfcauchy")
+    capped = mpmath_function(r.expr, r.symbols, r.domains(), maxprec=300)
+    with pytest.raises(ValueError, match=r"working precision of (\d+) bits") as refused:
+        capped(mpmath.mpf(1596621.0563157173), mpmath.mpf(3525576.2062240806), dps=30)
+    # its last step may pass the cap a little (359 bits here); uncapped it went to 3800
+    assert int(re.search(r"precision of (\d+) bits", str(refused.value)).group(1)) <= 2 * 300
+    with mpmath.workdps(30):
+        k, s = mpmath.mpf(3), mpmath.mpf(2)
+        log_p = lambda x: (k / 2 - 1) * mpmath.log(x) - x / 2 - k / 2 * mpmath.log(2) - mpmath.loggamma(k / 2)  # noqa: E731
+        log_q = lambda x: mpmath.log(2 * s / (mpmath.pi * (x**2 + s**2)))  # noqa: E731
+        reference = mpmath.quad(lambda x: mpmath.exp(log_p(x)) * (log_p(x) - log_q(x)), [0, 1, 10, 100, mpmath.inf])
+        assert abs(capped(k, s, dps=30) / reference - 1) < mpmath.mpf(10) ** -25
