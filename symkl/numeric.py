@@ -8,6 +8,7 @@ accurate one is kept, as Herbie does.
 """
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 import os
@@ -209,13 +210,37 @@ MPMATH_MODULES = [{"phi": phi_mpmath, "delta": lambda q, p: q - p, "expm1x": lam
                    "lgamma_rem": lambda a: mpmath.loggamma(a) - (a - 0.5) * mpmath.log(a) + a - mpmath.log(2 * mpmath.pi) / 2,
                    "digamma_rem": lambda a: mpmath.digamma(a) - mpmath.log(a) + 1 / (2 * a),
                    "gammainc_lower": lambda a, x: mpmath.gammainc(a, 0, x, regularized=True),
-                   "gammainc_upper": lambda a, x: mpmath.gammainc(a, x, mpmath.inf, regularized=True)}, "mpmath"]
+                   "gammainc_upper": lambda a, x: mpmath.gammainc(a, x, mpmath.inf, regularized=True)}]
+
+REACH_BITS = 1 << 14  # arguments up to 2**REACH_BITS in size (10**4932) cost a special function milliseconds
+# Functions whose cost does not grow with their argument's size (a log needs log 2 to as many bits as the size's
+# exponent has, not as the size has).
+ANY_SIZE = frozenset({"log", "ln", "log1p", "log10", "sqrt", "cbrt", "root", "fabs", "sign", "re", "im", "conj",
+                      "floor", "ceil", "nint", "frac", "mpf", "mpc", "mag", "isinf", "isnan", "isint", "isfinite",
+                      "loggamma", "digamma", "psi", "polygamma", "power", "fsum", "fprod", "fdot", "inf", "ldexp",
+                      "frexp", "fadd", "fsub", "fmul", "fdiv", "fneg", "hypot", "atan", "atan2", "acot"})
+
+
+def _within_reach(name, fn):
+    """fn raising ValueError for an argument beyond 2**REACH_BITS: E_1 of exp(1e8) (a gumbel at scale 6e-8)
+    had mpmath compute log(2) to 1e8 bits, for hours, for a value beyond every float anyway."""
+    def guarded(*args, **kwargs):
+        for a in args:
+            if isinstance(a, (mpmath.mpf, mpmath.mpc)) and mpmath.isfinite(a) and mpmath.mag(a) > REACH_BITS:
+                raise ValueError(f"{name} of a number beyond 2**{REACH_BITS}: out of reach")
+        return fn(*args, **kwargs)
+    return guarded
+
+
+MPMATH_MODULES.append({name: _within_reach(name, fn) for name, fn in vars(mpmath).items()  # not constants (pi)
+                       if not name.startswith("_") and name not in ANY_SIZE and inspect.isroutine(fn)})
+MPMATH_MODULES.append("mpmath")
 
 
 def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) -> list[sp.Expr]:
     """Candidate forms of expr: as derived; with logs of P's and Q's parameters paired into log-ratios; the
     same after loggamma and digamma are split into Stirling's leading terms and remainders (their a*log(a)
-    parts cancel). In each, the log terms that vanish on the diagonal are written through phi (``identities``,
+    parts cancel); with atanh as logs. In each, the log terms that vanish on the diagonal are written through phi (``identities``,
     such as p1 + ... + pK = 1, cancel what the linear parts leave). Each with log1p and expm1 (log(1 - p) at
     p = 1e-12 in an entropy) and its rational parts over one denominator, where it has such terms."""
     if isinstance(expr, sp.Piecewise):
@@ -228,10 +253,15 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
         bases.append(_pair_logs(expr, diagonal))
     if expr.has(sp.loggamma, sp.polygamma):
         bases.append(_pair_logs(_stirling(expr), diagonal))
+    # atanh(2 lam - 1) at lam = 1e-12 as log(2 lam)/2 - log(2 - 2 lam)/2: exact
+    as_logs = expr.replace(lambda e: isinstance(e, sp.atanh),
+                           lambda e: (sp.log(1 + e.args[0]) - sp.log(1 - e.args[0])) / 2)
+    if as_logs != expr:
+        bases.append(as_logs)
     out = [expr]
     for base in bases:
         out += [form for form in _phi_forms(base, diagonal, identities) if form not in out]
-    out += [sp.expand_log(expr, force=True)]
+    out += [sp.expand_log(base, force=True) for base in dict.fromkeys([expr, as_logs])]
     # not a form where forcing logs apart made a real value complex: log(-1/(p - 1)) as I*pi - log(p - 1)
     out = [form for form in out if expr.has(sp.I) or not form.has(sp.I)]
     # log(1 + u) as log1p(u) is never less accurate, so every candidate gets it (a Piecewise pairs its branches'
@@ -763,6 +793,48 @@ def diagonal_series(expr: sp.Expr, symbols: tuple, order: int = 12) -> sp.Expr |
     return series.subs({d: q - diagonal[q] for q, d in step.items()})
 
 
+REMAINDER_NODES = 8  # Gauss-Legendre nodes: exact to s**15, so to (q - p)**16 relative where Q is near P
+
+
+def remainder_form(expr: sp.Expr, symbols: tuple) -> sp.Expr | None:
+    """expr near the diagonal by Taylor's remainder in integral form: where expr and its gradient in Q's
+    parameters vanish at Q = P (a KL does), expr = integral_0^1 (1 - s) d^T H(P + s d) d ds with d = Q - P and H
+    expr's Hessian in Q, taken by Gauss-Legendre. No term cancels however near Q is to P, where the closed form's
+    terms cancel to ~d**2; unlike the Taylor series, it needs only H (sympy's series of a 600-operation KL runs
+    out of its time). None where expr is not smooth in Q, where Q has an integer parameter, or where expr or its
+    gradient does not vanish on the diagonal (a cross-entropy: measured at 50 digits at seeded points)."""
+    diagonal = _diagonal(symbols)
+    if not diagonal or any(q.is_integer for q in diagonal) or expr.has(sp.Abs, sp.Piecewise, sp.sign, sp.Sum):
+        return None
+    qs = [s for s in symbols if s in diagonal]
+    on_diagonal = [expr.subs(diagonal)] + [sp.diff(expr, q).subs(diagonal) for q in qs]
+    if not _vanish(on_diagonal, [s for s in symbols if s not in diagonal]):
+        return None
+    hessian = {(i, j): sp.diff(expr, qs[i], qs[j]) for i in range(len(qs)) for j in range(i, len(qs))}
+    d = {q: delta(q, diagonal[q]) for q in qs}
+    from sympy.integrals.quadrature import gauss_legendre
+    nodes, weights = gauss_legendre(REMAINDER_NODES, 20)
+    terms = []
+    for x, w in zip(nodes, weights):
+        s_ = (x + 1) / 2  # on [0, 1]: weight w/2, times the remainder's (1 - s)
+        at = {q: diagonal[q] + s_ * d[q] for q in qs}
+        terms += [(w / 2) * (1 - s_) * (1 if i == j else 2) * d[qs[i]] * d[qs[j]] * h.xreplace(at)
+                  for (i, j), h in hessian.items()]
+    return sp.Add(*terms)
+
+
+def _vanish(exprs: list, free: list, dps: int = 50) -> bool:
+    """Whether each expression (of P's parameters only) is 0 to 10**-(dps - 10) at three seeded points."""
+    rng = random.Random(0)
+    points = [{s: mpmath.mpf(rng.uniform(0.2, 0.8)) for s in free} for _ in range(3)]
+    with mpmath.workdps(dps):
+        try:
+            return all(abs(mpmath_lambda(tuple(free), e)(*[pt[s] for s in free])) < mpmath.mpf(10) ** (10 - dps)
+                       for e in exprs for pt in points)
+        except (TypeError, ValueError, ZeroDivisionError):
+            return False
+
+
 def _near(symbols: tuple, threshold: float):
     """A mask function for the rows next to P = Q: the value so far below ``threshold`` in size (Q next to P in
     every parameter at once, whatever their scales), or every Q parameter within sqrt(threshold), relative, of
@@ -848,8 +920,8 @@ def _assemble(symbols: tuple, form: sp.Expr, large: sp.Expr | None, near: tuple 
 
 def _near_forms(expr: sp.Expr, symbols: tuple, scored: list, truth: list, points: list) -> list:
     """What to switch to next to the diagonal, as (function, ops, form): the form most accurate there (a phi
-    form, while a plain log form is better far away, where phi's linear parts grow large and cancel); the Taylor
-    series about Q = P where even that one leaves digits out."""
+    form, while a plain log form is better far away, where phi's linear parts grow large and cancel); where even
+    that one leaves digits out, the Taylor series about Q = P, then the integral remainder."""
     rows = [i for i, value in enumerate(truth) if value is not None and abs(value) < 0.1]
     if not rows:
         return []
@@ -857,9 +929,12 @@ def _near_forms(expr: sp.Expr, symbols: tuple, scored: list, truth: list, points
     best = min(scored, key=lambda item: _badness(_errors(item[3], near_truth, near_points)))
     out = [(best[3], best[2], best[4])]
     if _badness(_errors(best[3], near_truth, near_points))[1] > 1e-13:
-        series = diagonal_series(expr, symbols)
-        if series is not None:
-            out.append((numpy_lambda(symbols, series), cost(series), series))
+        # the series where sympy finds it (H cancels along directions of equal mean: gamma's at shapes of 1e6,
+        # outside the sampled points), else the remainder (continuousbernoulli's series runs out of time)
+        form = diagonal_series(expr, symbols)
+        form = remainder_form(expr, symbols) if form is None else form
+        if form is not None:
+            out.append((numpy_lambda(symbols, form), cost(form), form))
     return out
 
 

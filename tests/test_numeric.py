@@ -343,3 +343,62 @@ def test_mpmath_stops_at_the_precision_cap_a_float_rows_rescue_sets():
         log_q = lambda x: mpmath.log(2 * s / (mpmath.pi * (x**2 + s**2)))  # noqa: E731
         reference = mpmath.quad(lambda x: mpmath.exp(log_p(x)) * (log_p(x) - log_q(x)), [0, 1, 10, 100, mpmath.inf])
         assert abs(capped(k, s, dps=30) / reference - 1) < mpmath.mpf(10) ** -25
+
+
+def test_a_special_function_of_a_number_out_of_reach_is_refused_not_computed():
+    """E_1(exp(x)) for x = 2e4: mpmath would compute log(2) to as many bits as exp(x)'s exponent has (1e8 bits,
+    for hours, at a gumbel of scale 6e-8 against a laplace); the mpmath functions refuse arguments beyond
+    2**REACH_BITS with ValueError. Just inside the reach, the value is mpmath's own."""
+    import sympy as sp
+
+    from symkl.numeric import REACH_BITS, mpmath_lambda
+    x = sp.Symbol("x", positive=True)
+    f = mpmath_lambda((x,), sp.exp(x) * sp.expint(1, sp.exp(x)))
+    with mpmath.workdps(30):
+        assert mpmath.mag(mpmath.exp(2e4)) > REACH_BITS > mpmath.mag(mpmath.exp(1e4))
+        with pytest.raises(ValueError, match="out of reach"):
+            f(mpmath.mpf(2e4))
+        z = mpmath.exp(1e4)
+        assert abs(f(mpmath.mpf(1e4)) / (z * mpmath.expint(1, z)) - 1) < mpmath.mpf(10) ** -25
+
+
+def _cb_log_normalizer(lam):
+    """log C(lam) of the continuous Bernoulli, C(lam) = 2 atanh(1 - 2 lam)/(1 - 2 lam) (Loaiza-Ganem and
+    Cunningham, 2019)."""
+    return mpmath.log(2 * mpmath.atanh(1 - 2 * lam) / (1 - 2 * lam))
+
+
+def _cb_mean(lam):
+    return lam / (2 * lam - 1) + 1 / (2 * mpmath.atanh(1 - 2 * lam))
+
+
+def test_continuous_bernoulli_kl_near_the_diagonal_and_at_p_equal_q():
+    """cb||cb's closed form cancels to ~d**2 next to P = Q (it gave -9e-16 where KL is 1e-23, and 9e-16 at
+    P = Q); sympy's series of it runs out of time, and the integral remainder keeps every digit. Reference:
+    the textbook KL typed here, E[X] log(lp/lq) + (1 - E[X]) log((1 - lp)/(1 - lq)) + log C(lp) - log C(lq)."""
+    f = kl("continuousbernoulli", "continuousbernoulli").numeric()
+    rows = [(0.342683926472651, 0.34268392647641777), (0.8717099479141084, 0.8717099854253326),
+            (0.12240123669728187, 0.12240124941893114), (0.6977342177635587, 0.6977757968486296)]
+    got = f(*np.array(rows).T)
+    for (lp, lq), value in zip(rows, got):
+        with mpmath.workdps(80):
+            lp, lq = mpmath.mpf(lp), mpmath.mpf(lq)
+            m = _cb_mean(lp)
+            truth = (m * mpmath.log(lp / lq) + (1 - m) * mpmath.log((1 - lp) / (1 - lq))
+                     + _cb_log_normalizer(lp) - _cb_log_normalizer(lq))
+        assert abs(value / truth - 1) < 1e-12, (lp, lq, value, truth)
+    assert f(0.5935796490306875, 0.5935796490306875) == 0.0
+
+
+def test_atanh_of_a_probability_near_its_edge_keeps_its_digits():
+    """beta||continuousbernoulli at lam = 1e-12: atanh(2 lam - 1) in floats takes 2 lam - 1 rounded (1.3e-7
+    relative error); written as logs, log(2 lam) is exact. Reference: -H(beta) - E[log q(X)], typed here."""
+    f = kl("beta", "continuousbernoulli").numeric()
+    for a, b, lam in [(0.1132638382135632, 25.26842661389023, 1e-12), (2.0, 3.0, 1 - 1e-12), (0.7, 0.4, 3e-11)]:
+        with mpmath.workdps(60):
+            a_, b_, lam_ = mpmath.mpf(a), mpmath.mpf(b), mpmath.mpf(lam)
+            entropy = (mpmath.log(mpmath.beta(a_, b_)) - (a_ - 1) * mpmath.digamma(a_) - (b_ - 1) * mpmath.digamma(b_)
+                       + (a_ + b_ - 2) * mpmath.digamma(a_ + b_))
+            m = a_ / (a_ + b_)
+            truth = -entropy - (m * mpmath.log(lam_) + (1 - m) * mpmath.log(1 - lam_) + _cb_log_normalizer(lam_))
+        assert abs(f(a, b, lam) / truth - 1) < 1e-12, (a, b, lam)
