@@ -17,8 +17,8 @@ from . import numeric
 
 def array_function(numpy_fn, symbols: tuple, backend: str):
     """The torch or jax version of a ``numeric.numpy_function`` result (same forms, Stirling and near switches)."""
-    xp, lgamma, digamma, polygamma = _namespace(backend)
-    helpers = _helpers(xp, lgamma, digamma, polygamma)
+    xp, lgamma, digamma, polygamma, erfcx = _namespace(backend)
+    helpers = {**_helpers(xp, lgamma, digamma, polygamma), "erfcx": erfcx}
 
     def compile_(expr):
         return sp.lambdify(symbols, _vectorized(expr), modules=[helpers, dict(vars(xp))],
@@ -60,13 +60,13 @@ def _vectorized(expr: sp.Expr) -> sp.Expr:
 def _namespace(backend: str):
     if backend == "torch":
         import torch
-        return torch, torch.lgamma, torch.digamma, torch.special.polygamma
+        return torch, torch.lgamma, torch.digamma, torch.special.polygamma, torch.special.erfcx
     if backend == "jax":
         import jax
         jax.config.update("jax_enable_x64", True)
         import jax.numpy as jnp
         from jax.scipy import special
-        return jnp, special.gammaln, special.digamma, special.polygamma
+        return jnp, special.gammaln, special.digamma, special.polygamma, lambda x: jnp.exp(x * x) * special.erfc(x)
     raise ValueError(f"unknown backend {backend!r}: use numpy, mpmath, torch or jax")
 
 

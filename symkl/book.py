@@ -25,7 +25,7 @@ def _file(fam) -> str:
     return fam.label.replace("[", "-").replace("]", "")
 
 
-def pages(ml_only: bool = False, checks: bool = False) -> dict[str, Callable[[], str]]:
+def pages(ml_only: bool = False, checks: bool = True) -> dict[str, Callable[[], str]]:
     """Relative path -> a builder of its Markdown text, for the whole book (or only symkl.ml's identities);
     with ``checks`` each page also shows its check at 50 digits and its numeric function's accuracy."""
     from . import cache
@@ -68,7 +68,7 @@ def _run_jobs(jobs: list) -> None:
             record(kind, fp, fq)
 
 
-def prepare(workers: int = 2, only=None, checks: bool = False) -> None:
+def prepare(workers: int = 2, only=None, checks: bool = True) -> None:
     """Derive, check and measure what the pages (or those ``only`` names) show, on ``workers`` processes:
     each result lands in the on-disk cache, where building the pages finds it."""
     from concurrent.futures import ProcessPoolExecutor
@@ -137,8 +137,9 @@ ACCURACY_CODE = ("numeric", "series", "result", "spec", "family", "query", "cach
 def _derived(quantity, fp, fq) -> str:
     """The derived result a check or an accuracy figure is about, as text for a key."""
     from . import cache
+    from .serialize import key_text
     d = cache.derivation(quantity, fp, fq)
-    return sp.srepr(d.expr) + "|" + sp.srepr(d.condition) + "|" + d.status
+    return key_text(d.expr) + "|" + key_text(d.condition) + "|" + d.status
 
 
 def _ml_modules():
@@ -152,7 +153,7 @@ def _ml_modules():
 
 
 def write(root: Path, check: bool = False, ml_only: bool = False, only=None, workers: int = 2,
-          checks: bool = False) -> list[str]:
+          checks: bool = True) -> list[str]:
     """Write the book under root (or, with check, only compare): the relative paths that differ. ``only``, a
     test of a page's relative path, limits the run to those pages; ``checks`` adds each page's check and
     accuracy figures (computed first, on ``workers`` processes)."""

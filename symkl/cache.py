@@ -10,12 +10,11 @@ import json
 import os
 from pathlib import Path
 
-import sympy as sp
 
 from .divergence import Derivation, derive
 from .expectation import Step
 from .family import Family
-from .serialize import NotSerializable, decode, encode
+from .serialize import NotSerializable, decode, encode, key_text
 
 _MEMORY: dict[str, Derivation] = {}
 _ENGINE: list[str] = []
@@ -129,7 +128,7 @@ def _stored(path: Path, d: Derivation) -> Derivation:
 def numeric_choice(expr, symbols: tuple, domains: dict, choose):
     """The float64 forms chosen for expr, (form, Stirling form or None, (near form, threshold) or None): from
     memory or disk, else ``choose()`` now (measuring every candidate against 60-digit values takes seconds)."""
-    key = hashlib.sha256("|".join([engine_hash(), "numeric", sp.srepr(expr), repr(symbols),
+    key = hashlib.sha256("|".join([engine_hash(), "numeric", key_text(expr), repr(symbols),
                                    repr(sorted((s.name, d) for s, d in domains.items()))]).encode()).hexdigest()[:32]
     if key in _MEMORY:
         return _MEMORY[key]

@@ -313,10 +313,10 @@ def derive_command(all_: Annotated[bool, typer.Option("--all", help="every pair 
                    = 2,
                    only: Annotated[Optional[str], typer.Option(help='only pages matching a pattern: "kl/normal--*"')]
                    = None,
-                   checks: Annotated[bool, typer.Option("--checks", help="each page with its 50-digit check and "
-                                                        "its numeric function's accuracy (slow)")] = False):
-    """Write the formula book: an index matrix and a page per pair and per family, each with its derivation
-    (with --checks also its check at 50 digits and the accuracy of its numeric function).
+                   checks: Annotated[bool, typer.Option("--checks/--no-checks", help="each page with its 50-digit "
+                                                        "check and its numeric function's accuracy")] = True):
+    """Write the formula book: an index matrix and a page per pair and per family, each with its derivation,
+    its check at 50 digits and the accuracy of its numeric function (--no-checks: the derivations alone).
 
     \b
     Examples:

@@ -24,6 +24,7 @@ from sympy.integrals.rationaltools import ratint
 
 from .budget import attempt, budgets_run_out
 from .family import Family
+from .serialize import key_text
 from .support import bounds, describe
 from .vector import by_components, by_joint_mgf, coordinates, expect_matrix
 
@@ -241,7 +242,7 @@ def _expect_canonical(fam: Family, h: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, s
     # a term no rule reached is remembered on disk: kl and cross_entropy jobs share it
     from . import cache
     named = {d: sp.Symbol(f"_{d.name}", **d.assumptions0) for d in h.atoms(sp.Dummy) | {x}}  # stable across runs
-    key = cache.term_key(fam.fingerprint(), sp.srepr(h.xreplace(named)))
+    key = cache.term_key(fam.fingerprint(), key_text(h.xreplace(named)))
     if cache.failed_before(key):
         return None
     rules = (_by_heavy_tail, _by_statistic, _by_mgf, _by_mellin, _by_transformation, _by_mirror, _by_standardized_abs,

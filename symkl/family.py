@@ -7,6 +7,7 @@ from typing import Callable
 
 import sympy as sp
 
+from .serialize import key_text
 from .vector import SymmetricMatrixSymbol
 
 # Parameter domains: (sympy assumptions for the symbol, value check, the constraint as users read it).
@@ -169,28 +170,28 @@ class Family:
         if not self._fingerprint:
             syms, x = self.symbols(), self.variable()
             t = sp.Matrix(sp.symbols(f"t1:{self.dim + 1}")) if isinstance(x, sp.MatrixBase) else sp.Symbol("t")
-            parts = [self.label, repr(self.params), self.discrete, sp.srepr(self.support(*syms)),
-                     sp.srepr(self.log_density(x, *syms))]
+            parts = [self.label, repr(self.params), self.discrete, key_text(self.support(*syms)),
+                     key_text(self.log_density(x, *syms))]
             if self.exp_family:
                 ef = self.exp_family
                 eta = self.natural_symbols()
-                parts += [sp.srepr(ef.statistics(x, *syms)), sp.srepr(ef.natural(*syms)),
-                          sp.srepr(ef.log_partition(eta, *syms)), sp.srepr(ef.log_base(x, *syms))]
+                parts += [key_text(ef.statistics(x, *syms)), key_text(ef.natural(*syms)),
+                          key_text(ef.log_partition(eta, *syms)), key_text(ef.log_base(x, *syms))]
             for fn in (self.mgf, self.mellin):
-                parts.append(sp.srepr(fn(t, *syms)) if fn else "-")
-            parts.append(sp.srepr(self.affine(*syms)) if self.affine else "-")
-            parts += [sp.srepr(fn(*syms)) if fn else "-" for fn in (self.mgf_domain, self.mellin_domain)]
-            parts.append(sp.srepr(self.moments_below(*syms)) if self.moments_below else "-")
+                parts.append(key_text(fn(t, *syms)) if fn else "-")
+            parts.append(key_text(self.affine(*syms)) if self.affine else "-")
+            parts += [key_text(fn(*syms)) if fn else "-" for fn in (self.mgf_domain, self.mellin_domain)]
+            parts.append(key_text(self.moments_below(*syms)) if self.moments_below else "-")
             parts.append(self.known_expectation.__qualname__ if self.known_expectation else "-")
             if self.transformation:
                 base, base_params, g = self.transformation(*syms)
-                parts += [base.fingerprint(), sp.srepr(base_params), sp.srepr(g(sp.Symbol("y")))]
+                parts += [base.fingerprint(), key_text(base_params), key_text(g(sp.Symbol("y")))]
             if self.mirror:
                 base, base_params, centre, g = self.mirror(*syms)
-                parts += [base.fingerprint(), sp.srepr(base_params), sp.srepr(centre), sp.srepr(g(sp.Symbol("y")))]
+                parts += [base.fingerprint(), key_text(base_params), key_text(centre), key_text(g(sp.Symbol("y")))]
             if self.components:
-                parts += [(fam.fingerprint(), sp.srepr(ps)) for fam, ps in self.components(*syms)]
-            parts += [sp.srepr(self.moments(*syms)) if self.moments else "-", repr(self.arrays), str(self.dim)]
+                parts += [(fam.fingerprint(), key_text(ps)) for fam, ps in self.components(*syms)]
+            parts += [key_text(self.moments(*syms)) if self.moments else "-", repr(self.arrays), str(self.dim)]
             self._fingerprint.append(hashlib.sha256(repr(parts).encode()).hexdigest())
         return self._fingerprint[0]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sympy as sp
+from sympy.printing.repr import ReprPrinter
 
 _CLASSES = {cls.__name__: cls for cls in (
     sp.Add, sp.Mul, sp.Pow, sp.log, sp.exp, sp.loggamma, sp.gamma, sp.polygamma, sp.erf, sp.erfc, sp.Abs,
@@ -64,3 +65,22 @@ def decode(data: list):
 def allow(*classes) -> None:
     """Admit more function classes (numeric's float primitives) to the allow-list."""
     _CLASSES.update({cls.__name__: cls for cls in classes})
+
+
+class _KeyPrinter(ReprPrinter):
+    """srepr with every symbol's full assumptions: sympy keeps one instance per equal symbol, the first one
+    made, and srepr prints the assumptions that one was made with (sigma_q as positive=True, or as real=True,
+    positive=True, nonnegative=True after a round trip through the cache), so srepr differs by process history."""
+
+    def _print_Symbol(self, expr, **kwargs):
+        given = "".join(f", {k}={v}" for k, v in sorted(expr.assumptions0.items()))
+        return f"{type(expr).__name__}({expr.name!r}{given})"
+
+    def _print_Dummy(self, expr, **kwargs):  # two dummies of one name are different symbols
+        return self._print_Symbol(expr)[:-1] + f", dummy_index={expr.dummy_index})"
+
+
+def key_text(expr) -> str:
+    """An expression as text for a cache key: the same for equal expressions in every process."""
+    return _KeyPrinter().doprint(expr)
+

@@ -535,3 +535,17 @@ def test_a_derivation_reads_the_same_whether_derived_or_loaded(fresh_cache):
     derived = shown(kl("halfnormal", "weibull"))
     symkl.cache.clear_memory()
     assert shown(kl("halfnormal", "weibull")) == derived
+
+
+def test_a_cache_key_does_not_depend_on_how_a_symbol_was_first_made():
+    """sympy keeps the first-made of equal symbols, and srepr prints the assumptions it was made with: a derived
+    sigma_q (positive=True) and one read back from the cache (real, positive, nonnegative) gave two keys for one
+    check record, so the book computed every check twice. key_text prints the full assumptions."""
+    import sympy as sp
+
+    from symkl.serialize import key_text
+    made = sp.Symbol("sigma_key", positive=True)
+    read_back = sp.Symbol("sigma_key", positive=True, real=True, nonnegative=True)
+    assert made == read_back and sp.srepr(made) != sp.srepr(read_back)
+    assert key_text(2 * made + 1) == key_text(2 * read_back + 1)
+    assert key_text(sp.Dummy("x")) != key_text(sp.Dummy("x"))  # two dummies are two symbols
