@@ -249,7 +249,7 @@ def _accuracy_lines(fp, fq) -> list[str]:
     return ["## Numeric function", "", ("`numeric()` in float64 against the closed form at 60 digits, 12 points per "
             "regime of the stress grid: the worst relative error, as the power of ten above it (a regime is left out "
             f"where no point of it has a reference value: a series needing over {TRUTH_MAX_TERMS} terms on a "
-            "side)."), "",
+            "side, or an argument beyond mpmath's reach)."), "",
             "| " + " | ".join(REGIMES[k] for k in figures) + " |", "|---" * len(figures) + "|",
             "| " + " | ".join(_ceiling(v) for v in figures.values()) + " |", ""]
 

@@ -149,8 +149,8 @@ class Result:
     def accuracy(self, n: int = 12, seed: int = 0) -> dict[str, float]:
         """The worst relative error of ``numeric()`` against the closed form at 50 digits, per stress regime
         (general, near-equal P and Q, extreme scales, boundary probabilities, P = Q). A regime is left out where
-        none of its points has a reference value (each a series too long to sum at 60 digits): not measured is
-        not an error of 0."""
+        none of its points has a reference value (a series too long to sum, an argument beyond mpmath's reach):
+        not measured is not an error of 0."""
         from . import numeric
         regimes = numeric.stress_points(self.symbols, self.domains(), random.Random(seed), n,
                                         self.identities(), self.finite_point)

@@ -419,7 +419,8 @@ def test_exp_times_one_minus_erf_keeps_its_digits_and_its_reference_too():
             sigma_, m_, s_ = mpmath.mpf(sigma), mpmath.mpf(m), mpmath.mpf(s)
             entropy = mpmath.log(sigma_ * mpmath.sqrt(mpmath.pi / 2)) + mpmath.mpf(1) / 2
             mean = sigma_ * mpmath.sqrt(2 / mpmath.pi)
-            tilted = mpmath.exp(m_ / s_) * mpmath.exp(sigma_**2 / (2 * s_**2)) * mpmath.erfc(sigma_ / (mpmath.sqrt(2) * s_))
+            tilted = (mpmath.exp(m_ / s_) * mpmath.exp(sigma_**2 / (2 * s_**2))
+                      * mpmath.erfc(sigma_ / (mpmath.sqrt(2) * s_)))
             truth = (mean - m_) / s_ + tilted + mpmath.log(s_) - entropy
         assert abs(f(sigma, m, s) / truth - 1) < 1e-13, (sigma, m, s)
         assert abs(_truth(r.expr, r.symbols, [(sigma, m, s)], r.domains())[0] / truth - 1) < mpmath.mpf(10) ** -25
