@@ -285,10 +285,16 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
     return out + ([_regularized(out[0])] if expr.has(sp.lowergamma, sp.uppergamma) else [])
 
 
+def erf_as_erfc(expr: sp.Expr) -> sp.Expr:
+    """erf(b) as 1 - erfc(b), expanded: exp(a) - exp(a) erf(b) becomes exp(a) erfc(b) exactly, with nothing left
+    to cancel (expr itself where it has no erf)."""
+    return sp.expand(expr.rewrite(sp.erfc)) if expr.has(sp.erf) else expr
+
+
 def _erfc_forms(expr: sp.Expr) -> list[sp.Expr]:
-    """erf(b) as 1 - erfc(b), expanded, so that exp(a) - exp(a) erf(b) leaves exp(a) erfc(b) exactly; then each
-    exp(a) erfc(b) as exp(a - b**2) erfcx(b), whose exponent cancels symbolically where exp(a) alone overflows."""
-    expanded = sp.expand(expr.rewrite(sp.erfc))
+    """expr with erf as 1 - erfc (erf_as_erfc); then each exp(a) erfc(b) as exp(a - b**2) erfcx(b), whose
+    exponent cancels symbolically where exp(a) alone overflows."""
+    expanded = erf_as_erfc(expr)
 
     def scaled(term):
         factors = sp.Mul.make_args(term)
@@ -626,9 +632,8 @@ def _truth(reference, symbols, points, domains: dict | None = None) -> list:
     """The reference expression at each float point, to at least 25 correct digits (mpmath); where a
     probability is exactly 0 or 1, the expression specialized there (0 log 0 = 0); None where mpmath cannot
     evaluate it (a series needing more than TRUTH_MAX_TERMS terms), or its value does not settle. erf is taken
-    as 1 - erfc, expanded: exp(a) - exp(a) erf(b) is exp(a) erfc(b) exactly, with nothing left to cancel."""
-    if reference.has(sp.erf):
-        reference = sp.expand(reference.rewrite(sp.erfc))
+    as 1 - erfc (erf_as_erfc)."""
+    reference = erf_as_erfc(reference)
     edges = Edges(reference, symbols, domains or {})
     general = mpmath_lambda(symbols, reference, TRUTH_MAX_TERMS)
     out = []

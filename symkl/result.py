@@ -323,7 +323,8 @@ def _evaluated(expr: sp.Expr, dps: int) -> sp.Expr | None:
     sum expanded first (such terms then cancel exactly; a strict evalf of the sum as it is can spend seconds
     raising its precision before it gives up); a value at noise level is taken as the zero it is (a closed form
     at P = Q), and anything larger is None: not a number to trust."""
-    for form in ([sp.expand(expr.rewrite(sp.erfc))] if expr.has(sp.erf) else []) + [expr]:
+    from .numeric import erf_as_erfc
+    for form in dict.fromkeys([erf_as_erfc(expr), expr]):
         try:
             return _real(sp.N(form, dps, strict=True), dps)
         except PrecisionExhausted:

@@ -21,17 +21,18 @@ def mpmath_sum(term, a, b, max_terms: int = MPMATH_MAX_TERMS):
     """sum(term(k) for k = a..b) at mpmath's working precision; b may be mpmath.inf. A series needing more than
     max_terms on one side of its largest term raises ValueError."""
     a = int(a)
+    too_long = f"the series needs more than {max_terms} terms on one side of its largest"
     eps = mpmath.mpf(2) ** (-mpmath.mp.prec - 10)
     top = _peak(lambda k: abs(term(mpmath.mpf(k))), a, b)
     total = term(mpmath.mpf(top))
     for far in (top + max_terms, top - max_terms):  # see _beyond_reach: the same answer, at once
         if a <= far <= b and abs(term(mpmath.mpf(far))) > eps * (2 * max_terms + 1) * abs(total):
-            raise ValueError(f"the series needs more than {max_terms} terms on one side of its largest")
+            raise ValueError(too_long)
     for step in (1, -1):
         k, run, previous = top + step, 0, mpmath.inf
         while a <= k <= b and run < RUN:
             if abs(k - top) > max_terms:
-                raise ValueError(f"the series needs more than {max_terms} terms on one side of its largest")
+                raise ValueError(too_long)
             t = term(mpmath.mpf(k))
             total += t
             run = run + 1 if abs(t) <= eps * abs(total) and abs(t) <= previous else 0
