@@ -23,7 +23,7 @@ import sympy as sp
 from sympy.integrals.rationaltools import ratint
 
 from .budget import attempt, budgets_run_out
-from .family import Family
+from .family import Family, sample_value
 from .serialize import key_text
 from .support import bounds, describe
 from .vector import by_components, by_joint_mgf, coordinates, expect_matrix
@@ -353,10 +353,82 @@ def _by_statistic(fam, params, h, x):
 
 def _by_tilted_statistic(fam, params, h, x):
     """E[exp(c.T) prod T_i^m_i]: the same MGF differentiated at s = c, where powers of exp(T_i) in h give the tilt
-    c (x^2 = exp(2 log x) under a beta). Taken only where A(eta + c) is provably real at every parameter value
-    (a beta's shape a + 2), not where the tilted point may leave the natural domain (a pareto's alpha - k); and
-    after the rules that give plainer forms (a beta's E[x^2] by its Mellin transform)."""
+    c (x^2 = exp(2 log x) under a beta). Taken where A(eta + c) is provably real at every parameter value (a
+    beta's shape a + 2), or where the tilted point may leave the natural domain but E[h] converges at every
+    parameter value (``_continues``: y log(y)/(1 - y) under a beta, where b - 1 may be negative); not where E[h]
+    itself may diverge (a pareto's alpha - k); and after the rules that give plainer forms (a beta's E[x^2] by
+    its Mellin transform)."""
     return _statistic_moment(fam, params, h, x, tilts=True)
+
+
+def _continues(fam, params, h, x, tilted: sp.Expr) -> bool:
+    """Whether the tilted MGF's derivative, E[h] where the tilted point lies in the natural domain, is E[h] at every
+    parameter value: both are analytic in the parameters wherever E[h] converges, so they agree on all of the
+    (connected) parameter domain when E[h] converges on all of it and the tilted point is inside somewhere. E[h]
+    converges when h is continuous inside a bounded support and h p(x) is of order above -1 at both ends."""
+    support = fam.support(*params)
+    if not isinstance(support, sp.Interval) or support.inf.is_infinite or support.sup.is_infinite:
+        return False
+    inside = sp.Interval.open(support.inf, support.sup)
+    if sp.calculus.util.continuous_domain(h, x, inside) != inside:
+        return False
+    u = sp.Dummy("u", positive=True)
+    integrand = h * sp.exp(fam.log_density(x, *params))
+    for end in (support.inf + u, support.sup - u):
+        order = _order_at_zero(integrand.subs(x, end), u)
+        if order is None or sp.Gt(order, -1) is not sp.true:
+            return False
+    return _real_somewhere(fam, params, tilted)
+
+
+def _order_at_zero(f: sp.Expr, u: sp.Symbol) -> sp.Expr | None:
+    """k with f ~ c u^k log(u)^m as u -> 0+ (log factors do not change whether the order exceeds -1), for products
+    of powers and exponentials of sums of logs; None for other shapes."""
+    total = sp.S.Zero
+    for factor in sp.Mul.make_args(f):
+        if not factor.has(u):
+            continue
+        if isinstance(factor, sp.exp):
+            order = _order_of_exp(factor.args[0], u)
+        else:
+            base, exponent = factor.as_base_exp()
+            if exponent.has(u):
+                return None
+            lead = base.as_leading_term(u).subs(sp.log(u), sp.Dummy(positive=True))
+            coeff, power = lead.as_coeff_exponent(u)
+            order = None if coeff.has(u) else exponent * power
+        if order is None:
+            return None
+        total += order
+    return total
+
+
+def _order_of_exp(g: sp.Expr, u: sp.Symbol) -> sp.Expr | None:
+    """The order of exp(g) for g a sum of terms c log(w(u)) (a density written as exp of its log)."""
+    total = sp.S.Zero
+    for term in sp.Add.make_args(sp.expand(g)):
+        if not term.has(u):
+            continue
+        logs = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.log)]
+        coeff = term / logs[0] if len(logs) == 1 else u
+        order = None if coeff.has(u) else _order_at_zero(logs[0].args[0], u)
+        if order is None:
+            return None
+        total += coeff * order
+    return total
+
+
+def _real_somewhere(fam, params, tilted: sp.Expr, tries: int = 20) -> bool:
+    """Whether A(eta + c) is real at one of a few sampled parameter points (a witness that the tilted point lies in
+    the natural domain on an open set: the natural domains here are open)."""
+    import random
+    rng = random.Random(0)
+    own = [(s, p.domain) for s, p in zip(params, fam.params) if isinstance(s, sp.Symbol)]
+    for _ in range(tries):
+        point = {s: sample_value(domain, rng) * (10 if domain == "positive" else 1) for s, domain in own}
+        if tilted.subs(point).is_extended_real:
+            return True
+    return False
 
 
 def _statistic_moment(fam, params, h, x, tilts: bool):
@@ -364,14 +436,15 @@ def _statistic_moment(fam, params, h, x, tilts: bool):
     if ef is None:
         return None
     stats = [sp.expand(sp.expand_log(t)) for t in ef.statistics(x, *params)]
-    found = _statistic_powers(h, stats)
+    found = _statistic_powers(h, stats, x)
     if found is None or any(found[1]) != tilts:
         return None
-    powers, tilt = found
+    powers, tilt, coeff = found
     eta = fam.natural_symbols()
     at_params = dict(zip(eta, ef.natural(*params)))
-    if tilts and not ef.log_partition(tuple(e + c for e, c in zip(eta, tilt)), *params).subs(
-            at_params).is_extended_real:
+    tilted = ef.log_partition(tuple(e + c for e, c in zip(eta, tilt)), *params).subs(at_params)
+    continued = tilts and not tilted.is_extended_real
+    if continued and not _continues(fam, params, h, x, tilted):
         return None
     s = [sp.Dummy(f"s{i}") for i in range(len(eta))]
     log_mgf = ef.log_partition(tuple(e + si for e, si in zip(eta, s)), *params) - ef.log_partition(eta, *params)
@@ -383,31 +456,67 @@ def _statistic_moment(fam, params, h, x, tilts: bool):
     if tilts:  # exp(loggamma(a + 2) - loggamma(a)) as a(a + 1)
         value = sp.gammasimp(sp.expand_power_exp(value.replace(lambda f: isinstance(f, sp.loggamma),
                                                                lambda f: sp.log(sp.gamma(f.args[0])))))
-        names.append("exp(" + " + ".join(f"{c}*T{i + 1}" if c != 1 else f"T{i + 1}" for i, c in enumerate(tilt)
-                                         if c) + ")")
-    return sp.simplify(value), f"exponential family: E[{' '.join(names)}] from the log-partition A(eta)"
+        t = sp.symbols(f"T1:{len(tilt) + 1}")
+        names.append(f"exp({sp.Add(*[c * ti for c, ti in zip(tilt, t)])})")
+    how = f"exponential family: E[{' '.join(names)}] from the log-partition A(eta)"
+    value *= coeff
+    if continued:
+        how += (", continued analytically to where the tilted point leaves the natural domain (E[h] converges at "
+                "every parameter value)")
+    return sp.simplify(value), how
 
 
-def _statistic_powers(h, stats):
-    """(m, c) with h = exp(c.T) prod T_i^m_i, or None when h is not of that shape: a factor T_i^m is a power of
-    a statistic; a factor b^e with log(b) = T_i and e a positive integer (x^2 when log x is one) tilts by e."""
-    powers, tilt = [0] * len(stats), [0] * len(stats)
+def _statistic_powers(h, stats, x):
+    """(m, c, k) with h = k exp(c.T) prod T_i^m_i, k free of x, or None when h is not of that shape: a factor T_i^m
+    is a power of a statistic (m a positive integer); a factor b^e with log(b) = T_i and e an integer (x^2 when
+    log x is one, 1/(1 - x) when log(1 - x) is) tilts by e, also when b is a product of such factors and
+    constants (a^2 x - a^2 is a^2 (x - 1), and 1/(x - 1) is -exp(-log(1 - x)))."""
+    powers, tilt, coeff = [0] * len(stats), [0] * len(stats), sp.S.One
     if h in stats:  # a statistic itself (a normal's x**2 is T2, not T1^2)
-        return [int(t == h) for t in stats], tilt
+        return [int(t == h) for t in stats], tilt, coeff
     for factor in sp.Mul.make_args(h):
         base, exponent = factor.as_base_exp()
-        if not (exponent.is_Integer and exponent > 0):
+        if not exponent.is_Integer:
             return None
-        if base in stats:
+        if base in stats and exponent > 0:
             powers[stats.index(base)] += int(exponent)
             continue
-        log_base = sp.expand(sp.expand_log(sp.log(base), force=True))
-        if log_base not in stats:
+        found = _tilts(base, int(exponent), stats, x)
+        if found is None:
             return None
-        tilt[stats.index(log_base)] += int(exponent)
+        constant, tilts = found
+        coeff *= constant
+        for i, c in tilts:
+            tilt[i] += c
     if not any(powers) and not any(tilt):
         return None
-    return powers, tilt
+    return powers, tilt, coeff
+
+
+def _tilts(base, exponent: int, stats, x) -> tuple[sp.Expr, list] | None:
+    """(k, [(i, c)]) with base**exponent = k prod exp(c T_i), reading base as a product of constants and factors
+    w with log(w) or log(-w) a statistic; None otherwise."""
+    def index(w):
+        log_w = sp.expand(sp.expand_log(sp.log(w), force=True))
+        return stats.index(log_w) if log_w in stats else None
+    if index(base) is not None:
+        return sp.S.One, [(index(base), exponent)]
+    if not base.is_polynomial(x):
+        return None
+    unit, factors = sp.factor_list(base)
+    constant, out = unit**exponent, []
+    for w, m in factors:
+        power = m * exponent
+        if not w.has(x):
+            constant *= w**power
+        elif index(w) is not None:
+            out.append((index(w), power))
+        elif index(-w) is not None:
+            out.append((index(-w), power))
+            constant *= sp.S.NegativeOne**power
+        else:
+            return None
+    return (constant, out) if out else None
 
 
 def _factor_powers(h, x, kind):

@@ -251,7 +251,7 @@ def substitute(expr: sp.Expr, subs: dict) -> sp.Expr:
     if len(infinities) == 1 and not any(t.has(sp.nan, sp.zoo) for t in terms):
         return infinities.pop()  # the other terms are finite expectations (convergent series included)
     out = sp.Add(*terms)
-    return out if out is not sp.nan else _limit(expr, subs)
+    return _limit(expr, subs) if out.has(sp.nan, sp.zoo) else out  # zoo*(a 0 sympy does not see): 0/0 too
 
 
 def _term_with_convention(term: sp.Expr, subs: dict) -> sp.Expr:

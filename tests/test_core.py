@@ -476,6 +476,41 @@ def test_a_tilt_that_may_leave_the_natural_domain_is_not_taken():
     assert sp.simplify(value.subs(shape, 5) - scale**3 * 5 / 2) == 0   # textbook: scale^k shape/(shape - k)
 
 
+@pytest.mark.parametrize("term, b_value", [
+    (lambda x: x * sp.log(x) / (1 - x), "0.4"),               # tilt exp(T1 - T2): shape b - 1 < 0 here
+    (lambda x: x * sp.log(x)**2 / (x - 1)**2, "0.3"),         # tilt exp(T1 - 2 T2), (x - 1)^2 read as (1 - x)^2
+    (lambda x: x * sp.log(x) / (3 * x - 3), "1.7"),           # a constant and a sign inside the power
+])
+def test_a_tilt_continued_where_the_expectation_converges_everywhere(term, b_value):
+    """E[x log(x)/(1 - x)] under a beta converges at every b (log x vanishes where 1/(1 - x) blows up), though the
+    tilt takes b to b - 1: the log-partition's derivative continued analytically is the value at every b, also
+    b < 1, against quadrature of the textbook density."""
+    fam = family("beta")
+    x, (a, b) = fam.variable(), fam.symbols()
+    value, how = symkl.expectation.expect_term(fam, (a, b), term(x), x)
+    assert "continued analytically" in how, how
+    f = sp.lambdify(x, term(x), "mpmath")
+    with mpmath.workdps(90):   # nodes next to 1 carry 90 digits: the mass of (1 - t)^(b - 1) beyond them is 1e-27
+        av, bv = mpmath.mpf("1.3"), mpmath.mpf(b_value)
+        reference = mpmath.quad(lambda t: f(t) * t**(av - 1) * (1 - t)**(bv - 1) / mpmath.beta(av, bv), [0, 0.5, 1])
+        got = mpmath.mpf(sp.N(value.subs({a: sp.Rational(13, 10), b: sp.Rational(b_value)}), 40))
+        assert abs(got - reference) < 1e-20 * abs(reference), (got, reference)
+
+
+def test_a_tilt_is_not_continued_where_the_expectation_may_diverge():
+    """E[x/(1 - x)] under a beta is oo for b <= 1: the continued log-partition (a/(b - 1), negative there) must
+    not be given as its value."""
+    fam = family("beta")
+    x, (a, b) = fam.variable(), fam.symbols()
+    try:
+        value, how = symkl.expectation.expect_term(fam, (a, b), x / (1 - x), x)
+    except symkl.expectation.NoClosedForm:
+        return
+    assert "continued analytically" not in how, how
+    assert value.subs({a: 2, b: sp.Rational(1, 2)}) in (sp.oo, sp.nan) or \
+        sp.N(value.subs({a: 2, b: sp.Rational(1, 2)})) > 1e10, value
+
+
 RATIONAL_TERM = """
 import time
 from symkl.expectation import expect

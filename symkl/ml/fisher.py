@@ -6,8 +6,8 @@ declaration: (A) the Hessian of the catalog's derived KL(P_theta||P_theta') in t
 where the KL has kinks (laplace's |mu_p - mu_q|), the h^2 coefficient of KL(theta||theta + h d); (B)
 E[score score^T]; (C) -E[Hessian of log p], both through the expectation engine. The routes must agree
 (simplified difference 0); where they do not (a support that moves with the parameters), that is reported.
-The remainder (KL - 1/2 h^2 d^T F d)/h^3 is then evaluated at 60 digits as h -> 0: it stays bounded only if F
-is right.
+The remainder (KL - 1/2 h^2 d^T F d)/h^3 is then evaluated at 60 digits as h -> 0 (KL from its closed form, or
+where it has none from its defining integral by quadrature): it stays bounded only if F is right.
 
     >>> from symkl.ml.fisher import fisher
     >>> fisher("normal").matrix
@@ -30,6 +30,7 @@ from ..expectation import NoClosedForm, expect
 from ..family import Family, FamilyError, sample_value
 from ..numeric import mpmath_lambda
 from ..proof import NUMERIC
+from ..quadrature import numeric_value
 from ..result import substitute
 from ..spec import Instance, instance
 from .stationary import FAILED, PROVEN, hessian, number, tidy, vanishes
@@ -156,11 +157,12 @@ class Fisher:
             lambda e: tidy(e.subs(known).subs(c.readout), c.identities))
 
     def at_values(self) -> sp.Matrix | None:
-        """F at the spec's values, when it gave every one; a series there as its sum, to 20 digits."""
+        """F at the spec's values, when it gave every one; a series there as its sum, to 20 digits; the limit where
+        the closed form reads 0/0 there (kumaraswamy's entries at b = 1 and b = 2)."""
         c = self.chart
         if self.matrix is None or not set(c.symbols) <= set(c.values):
             return None
-        return self.matrix.subs(c.values).applyfunc(
+        return self.matrix.applyfunc(lambda e: substitute(e, c.values)).applyfunc(
             lambda e: sp.Float(number(e, 20), 20) if e.has(sp.Sum) else sp.simplify(e))
 
     @property
@@ -191,7 +193,8 @@ def fisher(spec, logits: bool = False, remainder: bool = True, routes: tuple = (
     note = "" if matrix is not None else _why_not(c)
     if matrix is not None:
         matrix = matrix.applyfunc(tidy)
-    check = remainder_check(c, matrix, {**sample_point(c), **c.values}) if remainder and from_kl else None
+    check = remainder_check(c, matrix, {**sample_point(c), **c.values}) if remainder and matrix is not None \
+        else None
     return Fisher(c, matrix, how, by_score, by_curvature, agreement, check, note)
 
 
@@ -288,18 +291,39 @@ def sample_point(c: Chart, seed: int = 1) -> dict:
     return {**point, **fixed}
 
 
+def kl_along(c: Chart, point: dict, d: tuple, dps: int) -> Callable:
+    """h -> KL(theta||theta + h d) at the point, to ``dps`` digits: from the closed form, or where KL has none
+    (kumaraswamy, logistic, studentt) from its defining integral, by quadrature at each h."""
+    h = sp.Symbol("h", positive=True)
+    theta = c.symbols
+    kl = c.kl(theta, tuple(t + h * di for t, di in zip(theta, d)))
+    if kl is not None:
+        kl = kl.subs(point)
+        return mpmath_lambda((h,), kl) if kl.has(sp.Sum) else sp.lambdify(h, sp.N(kl, dps + 20), "mpmath")
+    fam = c.family
+    fixed = {s: v for s, v in point.items() if s not in theta}
+
+    def values(at: tuple) -> tuple:
+        return tuple(sp.sympify(v).subs(fixed) for v in c.params(at))
+
+    here = values(tuple(point[t] for t in theta))
+
+    def by_quadrature(step):
+        step = sp.Float(step, dps + 20)  # the binary value itself: the caller's h^2 uses the same number
+        return numeric_value("kl", fam, here, fam, values(tuple(point[t] + step * di for t, di in zip(theta, d))),
+                             dps + 20)
+    return by_quadrature
+
+
 def remainder_check(c: Chart, matrix: sp.Matrix, point: dict | None = None, direction: tuple | None = None,
                     dps: int = 60) -> dict:
-    """(KL(theta||theta + h d) - 1/2 h^2 d^T F d)/h^3 at h = 1e-2 .. 1e-8 from the closed-form KL at ``dps``
+    """(KL(theta||theta + h d) - 1/2 h^2 d^T F d)/h^3 at h = 1e-2 .. 1e-8 from KL (``kl_along``) at ``dps``
     digits: bounded (it tends to the cubic coefficient) when F is right, growing like 1/h when it is not."""
     point = point or sample_point(c)
     theta = c.symbols
     d = direction or tuple(sp.Rational((-1) ** i * (i + 2), 3) for i in range(len(theta)))
-    h = sp.Symbol("h", positive=True)
-    moved = tuple(t + h * di for t, di in zip(theta, d))
-    kl = c.kl(theta, moved).subs(point)
     quad = (sp.Matrix(d).T * matrix.subs(point) * sp.Matrix(d))[0] / 2
-    f = mpmath_lambda((h,), kl) if kl.has(sp.Sum) else sp.lambdify(h, sp.N(kl, dps + 20), "mpmath")
+    f = kl_along(c, point, d, dps)
     ratios = []
     with mpmath.workdps(dps + 20):
         q = number(quad, dps + 20)

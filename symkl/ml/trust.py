@@ -19,7 +19,7 @@ import sympy as sp
 
 from ..family import FamilyError
 from ..parse import ParseError, parse_number
-from .fisher import Fisher, chart, fisher
+from .fisher import Fisher, chart, fisher, kl_along
 from .stationary import number
 
 STEPS = tuple(sp.Rational(1, 10**k) for k in range(1, 5))
@@ -57,14 +57,12 @@ def trust_region(spec, logits: bool = False, direction: tuple | None = None, ste
     quadratic = sp.expand((d.T * f.shown() * d)[0] / 2)
     point = f.remainder["point"]
     direction = tuple(direction) if direction is not None else f.remainder["direction"]
-    h = sp.Symbol("h", positive=True)
-    moved = tuple(t + h * di for t, di in zip(c.symbols, direction))
-    exact = c.kl(c.symbols, moved).subs(point)
+    exact = kl_along(c, point, direction, 40)
     approx = (sp.Matrix(direction).T * f.matrix.subs(point) * sp.Matrix(direction))[0] / 2
     rows = []
     with mpmath.workdps(40):
         for step in steps:
-            e, a = number(exact.subs(h, step), 40), number(approx * step**2, 40)
+            e, a = +exact(number(step, 60)), number(approx * step**2, 40)
             rows.append((step, e, a, (e - a) / e if e else mpmath.mpf(0)))
     return TrustRegion(f, deltas, quadratic, point, direction, tuple(rows))
 
