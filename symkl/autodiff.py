@@ -18,7 +18,8 @@ from . import numeric
 def array_function(numpy_fn, symbols: tuple, backend: str):
     """The torch or jax version of a ``numeric.numpy_function`` result (same forms, Stirling and near switches)."""
     xp, lgamma, digamma, polygamma, erfcx = _namespace(backend)
-    helpers = {**_helpers(xp, lgamma, digamma, polygamma), "erfcx": erfcx}
+    helpers = {**_helpers(xp, lgamma, digamma, polygamma), "erfcx": erfcx,
+               "softplus": lambda t: xp.logaddexp(t * 0.0, t)}
 
     def compile_(expr):
         return sp.lambdify(symbols, _vectorized(expr), modules=[helpers, dict(vars(xp))],

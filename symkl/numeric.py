@@ -66,6 +66,25 @@ class erfcx(sp.Function):
         return 2 * self.args[0] * self - 2 / sp.sqrt(sp.pi)
 
 
+class softplus(sp.Function):
+    """softplus(t) = log(1 + exp(t)), as numpy's logaddexp(0, t): logistic||laplace holds log1p(exp(t)) with t =
+    23000 at small scales, where exp(t) overflows and the value is t."""
+
+    def _eval_rewrite_as_log(self, t, **kwargs):
+        return sp.log(1 + sp.exp(t))
+
+    def fdiff(self, argindex=1):
+        return 1 / (1 + sp.exp(-self.args[0]))
+
+
+class besselie(sp.Function):
+    """besselie(nu, x) = besseli(nu, x) exp(-x), x > 0, the scaled modified Bessel function: a von Mises' log
+    I_0(kappa) at kappa = 1e5 is kappa + log(besselie(0, kappa)), where I_0 alone overflows."""
+
+    def _eval_rewrite_as_besseli(self, nu, x, **kwargs):
+        return sp.besseli(nu, x) * sp.exp(-x)
+
+
 class lgamma_rem(sp.Function):
     """loggamma(a) - ((a - 1/2) log(a) - a + log(2 pi)/2): Stirling's remainder, ~1/(12a). Written this way,
     the a log(a) parts of loggamma and digamma cancel symbolically where floats would lose 9 digits at a = 1e8."""
@@ -210,7 +229,8 @@ def _expint(nu, z):
     return np.vectorize(lambda n, x: float(mpmath.expint(n, x)), otypes=[float])(nu, z)
 
 
-NUMPY_MODULES = [{"phi": phi_numpy, "expint": _expint, "erfcx": special.erfcx,
+NUMPY_MODULES = [{"phi": phi_numpy, "expint": _expint, "erfcx": special.erfcx, "besselie": special.ive,
+                  "softplus": lambda t: np.logaddexp(0.0, t),
                   "delta": np.subtract, "expm1x": expm1x_numpy, "lgamma_rem": lgamma_rem_numpy,
                   "meijerg": _by_mpmath(mpmath.meijerg, nested=True), "hyper": _by_mpmath(mpmath.hyper, nested=False),
                   "digamma_rem": digamma_rem_numpy, "loggamma": special.gammaln, "polygamma": _polygamma,
@@ -219,6 +239,8 @@ NUMPY_MODULES = [{"phi": phi_numpy, "expint": _expint, "erfcx": special.erfcx,
                   "uppergamma": lambda a, x: special.gammaincc(a, x) * special.gamma(a)}, "scipy", "numpy"]
 MPMATH_MODULES = [{"phi": phi_mpmath, "delta": lambda q, p: q - p, "expm1x": lambda a: mpmath.expm1(a) - a,
                    "erfcx": lambda x: mpmath.exp(x**2) * mpmath.erfc(x),
+                   "besselie": lambda nu, x: mpmath.besseli(nu, x) * mpmath.exp(-x),
+                   "softplus": lambda t: mpmath.log1p(mpmath.exp(t)),
                    "lgamma_rem": lambda a: mpmath.loggamma(a) - (a - 0.5) * mpmath.log(a) + a - mpmath.log(2 * mpmath.pi) / 2,
                    "digamma_rem": lambda a: mpmath.digamma(a) - mpmath.log(a) + 1 / (2 * a),
                    "gammainc_lower": lambda a, x: mpmath.gammainc(a, 0, x, regularized=True),
@@ -277,11 +299,13 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
     out += [sp.expand_log(base, force=True) for base in dict.fromkeys([expr, as_logs])]
     if expr.has(sp.erf):
         out += _erfc_forms(expr)
+    if expr.has(sp.besseli):
+        out += [scaled_bessel(form) for form in out]
     # not a form where forcing logs apart made a real value complex: log(-1/(p - 1)) as I*pi - log(p - 1)
     out = [form for form in out if expr.has(sp.I) or not form.has(sp.I)]
     # log(1 + u) as log1p(u) is never less accurate, so every candidate gets it (a Piecewise pairs its branches'
     # candidates by rank: a variant only at the end of one branch's list would never meet the other's)
-    out = list(dict.fromkeys(_rational_parts(with_log1p(f)) if _near_one(f) else f for f in out))
+    out = list(dict.fromkeys(_softplus(_rational_parts(with_log1p(f))) if _near_one(f) else f for f in out))
     return out + ([_regularized(out[0])] if expr.has(sp.lowergamma, sp.uppergamma) else [])
 
 
@@ -306,6 +330,21 @@ def _erfc_forms(expr: sp.Expr) -> list[sp.Expr]:
         rest = sp.Mul(*[f for f in factors if f is not tails[0] and f not in exps])
         return rest * sp.exp(sp.expand(sp.Add(*[f.args[0] for f in exps]) - b**2)) * erfcx(b)
     return [expanded, sp.Add(*[scaled(t) for t in sp.Add.make_args(expanded)])]
+
+
+def scaled_bessel(expr: sp.Expr) -> sp.Expr:
+    """Each besseli(nu, x) as exp(x) besselie(nu, x), the logs split: log I_0(kappa) becomes kappa + log
+    besselie(0, kappa), and in a ratio I_1/I_0 the exponentials cancel symbolically where floats overflow."""
+    if not expr.has(sp.besseli):
+        return expr
+    scaled = expr.replace(lambda e: isinstance(e, sp.besseli), lambda e: sp.exp(e.args[1]) * besselie(*e.args))
+
+    def split(log):  # log(exp(x) besselie(...)^k rest) = x + k log(besselie(...)) + log(rest): both positive
+        positive = [f for f in sp.Mul.make_args(log.args[0]) if isinstance(f, sp.exp) or isinstance(
+            f.as_base_exp()[0], besselie)]
+        rest = sp.Mul(*[f for f in sp.Mul.make_args(log.args[0]) if f not in positive])
+        return sp.Add(*[sp.expand_log(sp.log(f), force=True) for f in positive]) + (sp.log(rest) if rest != 1 else 0)
+    return scaled.replace(lambda e: isinstance(e, sp.log) and e.has(besselie), split)
 
 
 def _regularized(expr: sp.Expr) -> sp.Expr:
@@ -701,6 +740,16 @@ def _errors(fn, truth, points) -> list[float]:
     return out
 
 
+def _softplus(expr: sp.Expr) -> sp.Expr:
+    """Each log1p of a product of exponentials as softplus of their summed exponents: never less accurate, and
+    finite where the exponential alone overflows."""
+    def exponent(u):
+        factors = sp.Mul.make_args(u)
+        return sp.Add(*[f.args[0] for f in factors]) if all(isinstance(f, sp.exp) for f in factors) else None
+    return expr.replace(lambda e: isinstance(e, cfunctions.log1p) and exponent(e.args[0]) is not None,
+                        lambda e: softplus(exponent(e.args[0])))
+
+
 def with_log1p(expr: sp.Expr) -> sp.Expr:
     """log(1 + u) as log1p(u) and exp(u) - 1 as expm1(u): exact where u is tiny, e.g. log(1 - q) at q = 1e-12."""
     from sympy.codegen.rewriting import log1p_opt, optimize
@@ -811,7 +860,10 @@ def _numpy_series(summand: sp.Expr, k: sp.Symbol, lo: sp.Expr, hi: sp.Expr, symb
 
 def _log_parts(summand: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     """summand = exp(L) * rest: L the sum of the logs of its exponential, power and gamma factors (pmf factors
-    that overflow separately, not together), rest the other factors; log(gamma(u)) read as loggamma(u)."""
+    that overflow separately, not together), rest the other factors; log(gamma(u)) read as loggamma(u). A sum of
+    terms sharing a pmf has it taken out first (poisson||negativebinomial: rate**k exp(-rate)/k! times a sum;
+    whole, its terms overflowed at rate 1e4 and the series read 0)."""
+    summand = sp.factor_terms(summand) if summand.is_Add else summand
     summand = summand.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.gamma),
                               lambda e: sp.loggamma(e.args[0].args[0]))
     logs, rest = [], []
@@ -905,18 +957,23 @@ def _vanish(exprs: list, free: list, dps: int = 50) -> bool:
 
 def _near(symbols: tuple, threshold: float):
     """A mask function for the rows next to P = Q: the value so far below ``threshold`` in size (Q next to P in
-    every parameter at once, whatever their scales), or every Q parameter within sqrt(threshold), relative, of
-    P's (where KL ~ d**2 is large only because a rate is, and its terms cancel all the same)."""
+    every parameter at once, whatever their scales) with no Q parameter further than P's own size from P's (a
+    value small for another reason, a von Mises of kappa 1e-4 at any loc, is no place for a series about P = Q),
+    or every Q parameter within sqrt(threshold), relative, of P's (where KL ~ d**2 is large only because a rate
+    is, and its terms cancel all the same)."""
     index = {s: i for i, s in enumerate(symbols)}
     pairs = [(index[q], index[p]) for q, p in _diagonal(symbols).items()]
     step = threshold ** 0.5
 
     def mask(arrays, out):  # numpy, torch or jax arrays alike
         close = arrays[0] == arrays[0] if pairs else arrays[0] != arrays[0]
+        small = abs(out) < threshold
         for qi, pi in pairs:
             scale = abs(arrays[pi]) if symbols[pi].is_positive else abs(arrays[pi]).clip(min=1.0)
-            close = close & (abs(arrays[qi] - arrays[pi]) <= step * scale)
-        return (abs(out) < threshold) | close
+            gap = abs(arrays[qi] - arrays[pi])
+            close = close & (gap <= step * scale)
+            small = small & (gap <= scale)
+        return small | close
     return mask
 
 
@@ -1053,8 +1110,11 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
     checks = [(s.name, DOMAIN_CHECKS[domains[s]]) for s in symbols]
     edges = Edges(expr, symbols, domains)
     from .series import MAX_TERMS
-    # a float row's rescue: no longer a series than the float sum takes, no Meijer G past HYPER_MAXPREC bits
-    exact = mpmath_function(expr, symbols, domains, max_terms=MAX_TERMS, maxprec=HYPER_MAXPREC)
+    # a float row's rescue: the chosen form in mpmath, where only the float range failed it (its terms overflow;
+    # the closed form itself cancels there: rayleigh||gumbel's e**1100 (1 - erf(33)) read 0 at 30 digits), then
+    # the closed form; no longer a series than the float sum takes, no Meijer G past HYPER_MAXPREC bits
+    rescues = [mpmath_function(e, symbols, domains, max_terms=MAX_TERMS, maxprec=HYPER_MAXPREC)
+               for e in dict.fromkeys((form, expr))]
 
     def block(arrays, out):
         # each test is one pass and a reduction in the common case (every row valid, none nan)
@@ -1066,10 +1126,7 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
             unknown = np.isnan(out.sum())
         if unknown:
             for i in map(tuple, np.argwhere(np.isnan(out) & good)):
-                try:
-                    out[i] = _float(exact(*[a[i] for a in arrays], dps=30))
-                except (ValueError, mpmath.libmp.NoConvergence):  # a series too long to sum: stays nan
-                    pass
+                out[i] = _rescued(rescues, [a[i] for a in arrays])
         if bad:
             out[~good] = np.nan
 
@@ -1086,6 +1143,18 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
 
     evaluate.expr, evaluate.large, evaluate.near = form, large, switch
     return evaluate
+
+
+def _rescued(rescues: list, row: list) -> float:
+    """The first rescue's value at a row as a float (nan if none has one: a series too long to sum)."""
+    for exact in rescues:
+        try:
+            value = _float(exact(*row, dps=30))
+        except (ValueError, ZeroDivisionError, mpmath.libmp.NoConvergence):
+            continue
+        if not np.isnan(value):
+            return value
+    return np.nan
 
 
 def _float(value) -> float:
@@ -1170,6 +1239,15 @@ def python_source(result) -> str:
         def _print_delta(self, e):
             return f"({self._print(e.args[0])} - {self._print(e.args[1])})"
 
+        def _print_erfcx(self, e):
+            return f"scipy.special.erfcx({self._print(e.args[0])})"
+
+        def _print_softplus(self, e):
+            return f"numpy.logaddexp(0.0, {self._print(e.args[0])})"
+
+        def _print_besselie(self, e):
+            return f"scipy.special.ive({self._print(e.args[0])}, {self._print(e.args[1])})"
+
     f = result.numeric()
     printer = Printer({"fully_qualified_modules": True})
     replacements, (reduced,) = sp.cse(f.expr, symbols=sp.numbered_symbols("t"))
@@ -1189,5 +1267,6 @@ def python_source(result) -> str:
     return "\n".join(lines)
 
 
-serialize.allow(phi, delta, expm1x, lgamma_rem, digamma_rem, gammainc_lower, gammainc_upper, sp.lowergamma,
-                sp.uppergamma, cfunctions.log1p, cfunctions.expm1)  # chosen forms are cached on disk
+serialize.allow(phi, delta, expm1x, erfcx, besselie, softplus, lgamma_rem, digamma_rem, gammainc_lower,
+                gammainc_upper, sp.lowergamma, sp.uppergamma, cfunctions.log1p,
+                cfunctions.expm1)  # chosen forms are cached on disk

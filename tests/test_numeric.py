@@ -436,3 +436,109 @@ def test_stress_points_stay_inside_each_parameters_domain():
     for points in regimes.values():
         for point in points:
             assert all(DOMAIN_CHECKS[r.domains()[s]](np.float64(v)) for s, v in zip(r.symbols, point)), point
+
+
+def test_python_code_with_erfcx_runs_and_agrees():
+    """`--python` for a form holding erfcx (halfnormal||gumbel) prints scipy.special.erfcx (it raised a printer
+    error); the code, run, gives the textbook cross-entropy minus the entropy at 100 digits."""
+    from typer.testing import CliRunner
+
+    from symkl.cli import app
+    out = CliRunner().invoke(app, ["kl", "halfnormal", "gumbel", "--python"])
+    assert out.exit_code == 0 and "scipy.special.erfcx" in out.output, out.output
+    namespace = {}
+    exec(out.output, namespace)  # the generated code is the thing under test
+    sigma, m, s = 10.605791620900494, 4.021659504395828, 0.5961683599700247
+    with mpmath.workdps(100):
+        sigma_, m_, s_ = mpmath.mpf(sigma), mpmath.mpf(m), mpmath.mpf(s)
+        entropy = mpmath.log(sigma_ * mpmath.sqrt(mpmath.pi / 2)) + mpmath.mpf(1) / 2
+        tilted = mpmath.exp(m_ / s_ + sigma_**2 / (2 * s_**2)) * mpmath.erfc(sigma_ / (mpmath.sqrt(2) * s_))
+        truth = (sigma_ * mpmath.sqrt(2 / mpmath.pi) - m_) / s_ + tilted + mpmath.log(s_) - entropy
+    assert abs(namespace["kl"](sigma, m, s) / truth - 1) < 1e-13
+
+
+def _rayleigh_gumbel(sigma, loc, scale):
+    """Textbook KL(rayleigh(sigma) || gumbel(loc, scale)): -H(P) - E[log q], with E[X] = sigma sqrt(pi/2) and
+    E[exp(-X/s)] = 1 - sqrt(pi/2) (sigma/s) exp(sigma^2/(2 s^2)) erfc(sigma/(sqrt(2) s))."""
+    entropy = 1 + mpmath.log(sigma / mpmath.sqrt(2)) + mpmath.euler / 2
+    ratio = sigma / scale
+    tilted = 1 - mpmath.sqrt(mpmath.pi / 2) * ratio * mpmath.exp(ratio**2 / 2) * mpmath.erfc(ratio / mpmath.sqrt(2))
+    return -entropy + mpmath.log(scale) + (sigma * mpmath.sqrt(mpmath.pi / 2) - loc) / scale \
+        + mpmath.exp(loc / scale) * tilted
+
+
+def test_a_value_beyond_the_float_range_is_inf():
+    """rayleigh||gumbel at loc/scale = 57400: the KL is e**57400-sized. Floats overflow to inf - inf; the row's
+    mpmath rescue took the closed form, whose e**1100 (1 - erf(33)) cancels to nothing at 30 digits, and gave
+    -57357.9. The chosen form in mpmath (erfcx) has nothing to cancel: inf, as the truth is beyond the float
+    range. At an ordinary point the same function agrees with the textbook."""
+    f = kl("rayleigh", "gumbel").numeric()
+    with mpmath.workdps(60):
+        for point in [(0.0003324988141354173, 0.4059992494805442, 7.071083491492879e-06),
+                      (2.150483670956723e-06, 2.3148922079084775, 1.2606877133250668e-08)]:
+            assert _rayleigh_gumbel(*map(mpmath.mpf, point)) > np.finfo(float).max
+            assert f(*point) == np.inf, point
+        point = (1.3, 0.4, 2.1)
+        assert abs(f(*point) / _rayleigh_gumbel(*map(mpmath.mpf, point)) - 1) < 1e-13
+
+
+def test_a_von_mises_of_large_kappa_does_not_overflow():
+    """log I_0(kappa) overflows in floats past kappa = 713; uniform||vonmises at kappa 6e4 is finite (8.7e4) and
+    came out inf. With I_0 scaled (kappa + log besselie) it equals the textbook -log(high - low) + log(2 pi
+    I_0(kappa)) - kappa E[cos(X - loc)] at 60 digits."""
+    f = kl("uniform", "vonmises").numeric()
+    low, high, loc, kappa = -2.7894128068420176, -1.1518809938541796, -4.019234896167521, 61417.02405727654
+    with mpmath.workdps(60):
+        lo, hi, m, k = map(mpmath.mpf, (low, high, loc, kappa))
+        truth = (-mpmath.log(hi - lo) + mpmath.log(2 * mpmath.pi * mpmath.besseli(0, k))
+                 - k * (mpmath.sin(hi - m) - mpmath.sin(lo - m)) / (hi - lo))
+    assert abs(f(low, high, loc, kappa) / truth - 1) < 1e-12
+
+
+def test_the_near_form_is_not_taken_where_kl_is_small_for_another_reason():
+    """Two von Mises of kappa 2e-4 and 7e-4 at locations 5.4 apart: KL is 8e-8, not because Q is next to P but
+    because both are nearly uniform; the series about Q = P, which the small value once switched in, was off by
+    97%. Textbook: kappa_p A(kappa_p) (1 - (kappa_q/kappa_p) cos(loc_p - loc_q)) + log(I_0(kappa_q)/I_0(kappa_p)),
+    A = I_1/I_0."""
+    f = kl("vonmises", "vonmises").numeric()
+    point = (-4.389575607803725, 0.00022832596472640643, 0.9648492262453754, 0.0006633640223016112)
+    with mpmath.workdps(60):
+        mp_, kp, mq, kq = map(mpmath.mpf, point)
+        a = mpmath.besseli(1, kp) / mpmath.besseli(0, kp)
+        truth = kp * a - kq * mpmath.cos(mp_ - mq) * a + mpmath.log(mpmath.besseli(0, kq) / mpmath.besseli(0, kp))
+    assert abs(f(*point) / truth - 1) < 1e-8
+
+
+def test_log_one_plus_exp_of_a_large_exponent_is_finite():
+    """logistic||laplace holds log(1 + exp((loc_q - loc_p)/scale_p)); at scale_p = 2.3e-4 the exponent is 23000,
+    exp overflows and the KL (8071) came out inf. As logaddexp(0, t) it equals the textbook
+    ((m1 - m2) + 2 s1 log(1 + exp((m2 - m1)/s1)))/b + log(2 b) - log(s1) - 2 (E|X - c| under a logistic)."""
+    f = kl("logistic", "laplace").numeric()
+    for point in [(-4.389575607803725, 0.00022832596472640643, 0.9648492262453754, 0.0006633640223016112),
+                  (0.3, 1.2, -0.5, 2.0)]:
+        with mpmath.workdps(60):
+            m1, s1, m2, b = map(mpmath.mpf, point)
+            truth = ((m1 - m2) + 2 * s1 * mpmath.log(1 + mpmath.exp((m2 - m1) / s1))) / b + mpmath.log(2 * b) \
+                - mpmath.log(s1) - 2
+        assert abs(f(*point) / truth - 1) < 1e-13, (point, f(*point), truth)
+
+
+def test_a_series_whose_terms_share_a_pmf_is_summed_in_log_space():
+    """poisson||negativebinomial keeps E[loggamma(X + r)] as a series whose summand is rate**k exp(-rate)/k!
+    times a sum of terms; taken whole, rate**k overflowed at rate 1.3e4 and the series read 0 (the KL off by
+    1300%). Reference: the definition, sum of p(k) log(p(k)/q(k)) with the textbook pmfs, at 50 digits."""
+    f = kl("poisson", "negativebinomial").numeric()
+    rate, r, p = 12854.57865331516, 1954747.52765997, 0.33804914420529114
+    with mpmath.workdps(50):
+        lam, rr, pp = map(mpmath.mpf, (rate, r, p))
+
+        def log_p(k):
+            return k * mpmath.log(lam) - lam - mpmath.loggamma(k + 1)
+
+        def log_q(k):
+            return mpmath.loggamma(k + rr) - mpmath.loggamma(rr) - mpmath.loggamma(k + 1) + rr * mpmath.log(pp) \
+                + k * mpmath.log(1 - pp)
+        centre, width = int(rate), 40 * int(rate ** 0.5)   # 40 standard deviations: the rest is below 1e-300
+        truth = mpmath.fsum(mpmath.exp(log_p(k)) * (log_p(k) - log_q(k))
+                            for k in range(centre - width, centre + width))
+    assert abs(f(rate, r, p) / truth - 1) < 1e-10, (f(rate, r, p), truth)
