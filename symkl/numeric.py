@@ -301,6 +301,8 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
         out += _erfc_forms(expr)
     if expr.has(sp.besseli):
         out += [scaled_bessel(form) for form in out]
+    if any(e.args[0].has(sp.pi) for e in expr.atoms(sp.sin)):
+        out += [_sin_pi_nearer_zero(form) for form in out]
     # not a form where forcing logs apart made a real value complex: log(-1/(p - 1)) as I*pi - log(p - 1)
     out = [form for form in out if expr.has(sp.I) or not form.has(sp.I)]
     # log(1 + u) as log1p(u) is never less accurate, so every candidate gets it (a Piecewise pairs its branches'
@@ -330,6 +332,16 @@ def _erfc_forms(expr: sp.Expr) -> list[sp.Expr]:
         rest = sp.Mul(*[f for f in factors if f is not tails[0] and f not in exps])
         return rest * sp.exp(sp.expand(sp.Add(*[f.args[0] for f in exps]) - b**2)) * erfcx(b)
     return [expanded, sp.Add(*[scaled(t) for t in sp.Add.make_args(expanded)])]
+
+
+def _sin_pi_nearer_zero(expr: sp.Expr) -> sp.Expr:
+    """Each sin(pi u) as sin(pi min(u, 1 - u)), each over one denominator: the same value, and where u is next
+    to 1 (logistic||gumbel as scale_q -> scale_p, where the KL has a pole) the argument keeps its digits, where
+    pi u rounded and sin lost them."""
+    def nearer(e):
+        u = sp.together(e.args[0] / sp.pi)
+        return sp.sin(sp.pi * sp.Min(u, sp.together(1 - u))) if not u.is_number else e
+    return expr.replace(lambda e: isinstance(e, sp.sin) and e.args[0].has(sp.pi), nearer)
 
 
 def scaled_bessel(expr: sp.Expr) -> sp.Expr:

@@ -542,3 +542,19 @@ def test_a_series_whose_terms_share_a_pmf_is_summed_in_log_space():
         truth = mpmath.fsum(mpmath.exp(log_p(k)) * (log_p(k) - log_q(k))
                             for k in range(centre - width, centre + width))
     assert abs(f(rate, r, p) / truth - 1) < 1e-10, (f(rate, r, p), truth)
+
+
+def test_sin_of_pi_times_a_ratio_next_to_one_keeps_its_digits():
+    """logistic||gumbel holds pi (s_p/s_q)/sin(pi s_p/s_q) (Gamma(1 - x) Gamma(1 + x)): as s_q -> s_p the KL has
+    a pole, and pi*x rounded then sin lost 8 digits at s_q/s_p - 1 = 1e-8. As sin(pi min(x, 1 - x)), with 1 - x
+    over one denominator, it keeps them. Textbook: E[(X - m_q)/s_q + exp(-(X - m_q)/s_q)] + log s_q - H(P) under a
+    logistic, E[exp(-X/s)] = exp(-m_p/s) pi t/sin(pi t), t = s_p/s_q, H = log s_p + 2."""
+    f = kl("logistic", "gumbel").numeric()
+    for point in [(1.7006815131529418, 0.3198735071142589, 1.7006815171251342, 0.31987350775871454),
+                  (0.3, 1.2, -0.5, 2.0)]:
+        with mpmath.workdps(60):
+            mp_, sp_, mq, sq = map(mpmath.mpf, point)
+            t = sp_ / sq
+            truth = (mp_ - mq) / sq + mpmath.exp((mq - mp_) / sq) * mpmath.pi * t / mpmath.sin(mpmath.pi * t) \
+                + mpmath.log(sq) - mpmath.log(sp_) - 2
+        assert abs(f(*point) / truth - 1) < 1e-13, (point, f(*point), truth)
