@@ -1223,6 +1223,11 @@ HELPERS = {phi: ["phi_numpy"], expm1x: ["expm1x_numpy"],
            digamma_rem: ["_DIGAMMA_SERIES", "_ASYMPTOTIC_FROM", "_remainder", "digamma_rem_numpy"]}
 
 
+SCIPY_CALLS = {gammainc_lower: "scipy.special.gammainc({}, {})", gammainc_upper: "scipy.special.gammaincc({}, {})",
+               delta: "({} - {})", erfcx: "scipy.special.erfcx({})", softplus: "numpy.logaddexp(0.0, {})",
+               besselie: "scipy.special.ive({}, {})"}  # numeric's own functions, in the printed code
+
+
 def python_source(result) -> str:
     """Readable numpy code for a result's numeric form: common subexpressions hoisted, scipy.special names, and
     the well-conditioned helpers it calls copied from this module (one implementation, not a second)."""
@@ -1238,27 +1243,12 @@ def python_source(result) -> str:
             return f"scipy.special.gammaln({self._print(e.args[0])})"
 
         def _print_Function(self, e):
+            args = [self._print(a) for a in e.args]
             if type(e) in HELPERS:
-                return f"{HELPERS[type(e)][-1]}({', '.join(self._print(a) for a in e.args)})"
+                return f"{HELPERS[type(e)][-1]}({', '.join(args)})"
+            if type(e) in SCIPY_CALLS:
+                return SCIPY_CALLS[type(e)].format(*args)
             return super()._print_Function(e)
-
-        def _print_gammainc_lower(self, e):
-            return f"scipy.special.gammainc({self._print(e.args[0])}, {self._print(e.args[1])})"
-
-        def _print_gammainc_upper(self, e):
-            return f"scipy.special.gammaincc({self._print(e.args[0])}, {self._print(e.args[1])})"
-
-        def _print_delta(self, e):
-            return f"({self._print(e.args[0])} - {self._print(e.args[1])})"
-
-        def _print_erfcx(self, e):
-            return f"scipy.special.erfcx({self._print(e.args[0])})"
-
-        def _print_softplus(self, e):
-            return f"numpy.logaddexp(0.0, {self._print(e.args[0])})"
-
-        def _print_besselie(self, e):
-            return f"scipy.special.ive({self._print(e.args[0])}, {self._print(e.args[1])})"
 
     f = result.numeric()
     printer = Printer({"fully_qualified_modules": True})
