@@ -1018,8 +1018,11 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
               if not edges.pattern(pt)]
     truth = _truth(expr, symbols, points)
 
-    def score(fn, ops, form, large=None, switch=None):
-        return *_badness(_errors(fn, truth, points)), ops, fn, form, large, switch
+    exact = _rescue(expr, symbols, domains)
+
+    def score(fn, ops, form, large=None, switch=None):  # measured as used: with its float rows' rescue
+        rescued = _rescuing(fn, [_rescue(form, symbols, domains), exact] if form != expr else [exact])
+        return *_badness(_errors(rescued, truth, points)), ops, fn, form, large, switch
 
     scored = [score(numpy_lambda(symbols, form), cost(form), form)
               for form in stable_forms(expr, symbols, identities)]
@@ -1121,12 +1124,10 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
     f = _assemble(symbols, form, large, switch)
     checks = [(s.name, DOMAIN_CHECKS[domains[s]]) for s in symbols]
     edges = Edges(expr, symbols, domains)
-    from .series import MAX_TERMS
     # a float row's rescue: the chosen form in mpmath, where only the float range failed it (its terms overflow;
     # the closed form itself cancels there: rayleigh||gumbel's e**1100 (1 - erf(33)) read 0 at 30 digits), then
-    # the closed form; no longer a series than the float sum takes, no Meijer G past HYPER_MAXPREC bits
-    rescues = [mpmath_function(e, symbols, domains, max_terms=MAX_TERMS, maxprec=HYPER_MAXPREC)
-               for e in dict.fromkeys((form, expr))]
+    # the closed form
+    rescues = [_rescue(e, symbols, domains) for e in dict.fromkeys((form, expr))]
 
     def block(arrays, out):
         # each test is one pass and a reduction in the common case (every row valid, none nan)
@@ -1154,6 +1155,25 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
         return out[()] if out.ndim == 0 else out
 
     evaluate.expr, evaluate.large, evaluate.near = form, large, switch
+    return evaluate
+
+
+def _rescue(expr: sp.Expr, symbols: tuple, domains: dict):
+    """expr in mpmath for a float row that came out nan: no longer a series than the float sum takes, no Meijer
+    G past HYPER_MAXPREC bits."""
+    from .series import MAX_TERMS
+    return mpmath_function(expr, symbols, domains, max_terms=MAX_TERMS, maxprec=HYPER_MAXPREC)
+
+
+def _rescuing(fn, rescues: list):
+    """fn with its nan rows rescued, as numpy_function does: what a form is worth is measured that way (a form
+    whose terms overflow at kappa = 1e7 and is exact in mpmath there beats one that cancels in floats)."""
+    def evaluate(*arrays):
+        with np.errstate(all="ignore"):
+            out = np.asarray(fn(*arrays), dtype=float) * np.ones(np.shape(arrays[0]))
+        for i in np.flatnonzero(np.isnan(out)):
+            out[i] = _rescued(rescues, [a[i] for a in arrays])
+        return out
     return evaluate
 
 
