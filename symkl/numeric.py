@@ -288,6 +288,9 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
         bases.append(_pair_logs(expr, diagonal))
     if expr.has(sp.loggamma, sp.polygamma):
         bases.append(_pair_logs(_stirling(expr), diagonal))
+        dominated = _dominant_logs(_stirling(expr), _gamma_arguments_symbols(expr))
+        if dominated is not None:
+            bases.append(dominated)
     # atanh(2 lam - 1) at lam = 1e-12 as log(2 lam)/2 - log(2 - 2 lam)/2: exact
     as_logs = expr.replace(lambda e: isinstance(e, sp.atanh),
                            lambda e: (sp.log(1 + e.args[0]) - sp.log(1 - e.args[0])) / 2)
@@ -409,6 +412,35 @@ def _stirling(expr: sp.Expr) -> sp.Expr:
                         + lgamma_rem(e.args[0])).replace(
         lambda e: isinstance(e, sp.polygamma) and e.args[0] == 0,
         lambda e: sp.log(e.args[1]) - 1 / (2 * e.args[1]) + digamma_rem(e.args[1]))
+
+
+def _gamma_arguments_symbols(expr: sp.Expr) -> set:
+    """The parameters inside loggamma and digamma: where they are large, Stirling's forms are the better ones."""
+    return set().union(*[f.free_symbols for f in expr.atoms(sp.loggamma, sp.polygamma)])
+
+
+def _dominant_logs(expr: sp.Expr, large: set) -> sp.Expr | None:
+    """Each log of a sum as log(t) + log1p(rest/t), t its term of the highest power in the symbols of the gamma
+    functions' arguments, then expanded: where those are large (a studentt's df of 1e7), the Stirling form's
+    (df + 1)/2 log(df s**2 + ...) - df/2 log(df) cancel symbolically, not in floats (8 digits lost). None where
+    no log has such a term."""
+    def power(term):
+        return sum((e for b, e in (f.as_base_exp() for f in sp.Mul.make_args(term)) if b in large), sp.S.Zero)
+
+    def split(log):
+        terms = sp.Add.make_args(log.args[0])
+        powers = [power(t) for t in terms]
+        top = max(powers)
+        if not top.is_positive or powers.count(top) != 1:
+            return log
+        t = terms[powers.index(top)]
+        if not t.is_positive:
+            return log
+        rest = sp.expand(sp.Add(*[u for u in terms if u is not t]) / t)
+        return sp.expand_log(sp.log(t), force=True) + cfunctions.log1p(rest)
+    found = expr.replace(lambda e: isinstance(e, sp.log) and e.args[0].is_Add and e.args[0].free_symbols & large,
+                         split)
+    return None if found == expr else sp.expand(found)
 
 
 def _pair_logs(expr: sp.Expr, diagonal: dict) -> sp.Expr:
@@ -1102,7 +1134,7 @@ STIRLING_FROM = 1e3
 def _large_gamma_arguments(expr: sp.Expr, symbols: tuple):
     """A mask function: rows where every parameter inside a loggamma or digamma is at least STIRLING_FROM (where
     some are small, the a*log(a) parts do not cancel between them and the plain form is the better one)."""
-    inside = set().union(*[f.free_symbols for f in expr.atoms(sp.loggamma, sp.polygamma)])
+    inside = _gamma_arguments_symbols(expr)
     index = [i for i, s in enumerate(symbols) if s in inside]
 
     def mask(arrays, out=None):  # numpy, torch or jax arrays alike
