@@ -1052,9 +1052,10 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
 
     exact = _rescue(expr, symbols, domains)
 
-    def score(fn, ops, form, large=None, switch=None):  # measured as used: with its float rows' rescue
+    def score(fn, ops, form, large=None, switch=None):  # measured as used: with its float rows' rescue, and its cost
         rescued = _rescuing(fn, [_rescue(form, symbols, domains), exact] if form != expr else [exact])
-        return *_badness(_errors(rescued, truth, points)), ops, fn, form, large, switch
+        badness = _badness(_errors(rescued, truth, points))
+        return *badness, ops + RESCUE_OPS * rescued.count[0] / max(len(points), 1), fn, form, large, switch
 
     scored = [score(numpy_lambda(symbols, form), cost(form), form)
               for form in stable_forms(expr, symbols, identities)]
@@ -1197,28 +1198,52 @@ def _rescue(expr: sp.Expr, symbols: tuple, domains: dict):
     return mpmath_function(expr, symbols, domains, max_terms=MAX_TERMS, maxprec=HYPER_MAXPREC)
 
 
+RESCUE_OPS = 1e4  # a row evaluated in mpmath costs about as much as this many float operations on every row
+
+
 def _rescuing(fn, rescues: list):
     """fn with its nan rows rescued, as numpy_function does: what a form is worth is measured that way (a form
-    whose terms overflow at kappa = 1e7 and is exact in mpmath there beats one that cancels in floats)."""
+    whose terms overflow at kappa = 1e7 and is exact in mpmath there beats one that cancels in floats); the rows
+    rescued are counted (``count``), for their cost."""
     def evaluate(*arrays):
         with np.errstate(all="ignore"):
             out = np.asarray(fn(*arrays), dtype=float) * np.ones(np.shape(arrays[0]))
-        for i in np.flatnonzero(np.isnan(out)):
+        missing = np.flatnonzero(np.isnan(out))
+        evaluate.count[0] += len(missing)
+        for i in missing:
             out[i] = _rescued(rescues, [a[i] for a in arrays])
         return out
+    evaluate.count = [0]
     return evaluate
 
 
+RESCUE_PRECISIONS = (30, 60, 120, 240)
+
+
 def _rescued(rescues: list, row: list) -> float:
-    """The first rescue's value at a row as a float (nan if none has one: a series too long to sum)."""
+    """The first rescue's value at a row as a float, taken at rising precision until two agree to float's
+    digits (maxwell||moyal's erfcx form at scale_q = 1e-6 cancels 1e-25 of its size: at 30 digits it read
+    -5.7e717780 for 3.4e717737); nan if none settles (a series too long to sum)."""
     for exact in rescues:
-        try:
-            value = _float(exact(*row, dps=30))
-        except (ValueError, ZeroDivisionError, mpmath.libmp.NoConvergence):
-            continue
-        if not np.isnan(value):
-            return value
+        previous = None
+        for dps in RESCUE_PRECISIONS:
+            try:
+                value = exact(*row, dps=dps)
+            except (ValueError, ZeroDivisionError, mpmath.libmp.NoConvergence):
+                break
+            # 0 at two precisions may be a cancellation both lost (log(exp(200) + 1) - 200): 0 only at the last
+            if previous is not None and _same_float(previous, value) and (value != 0 or dps == RESCUE_PRECISIONS[-1]):
+                return _float(value)
+            previous = value
     return np.nan
+
+
+def _same_float(a, b) -> bool:
+    """Whether two mpmath values agree to well within a float's rounding (or are the same infinity)."""
+    if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
+        return a == b
+    size = max(abs(a), abs(b))
+    return size == 0 or abs(a - b) <= mpmath.mpf(2) ** -60 * size
 
 
 def _float(value) -> float:

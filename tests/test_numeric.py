@@ -575,3 +575,16 @@ def test_a_large_degrees_of_freedom_cancels_symbolically():
             truth = (-mpmath.log(4 * mpmath.pi * s1) - mpmath.loggamma((df + 1) / 2) + mpmath.loggamma(df / 2)
                      + mpmath.log(df * mpmath.pi) / 2 + mpmath.log(s2) + (df + 1) / 2 * expected_log)
         assert abs(f(*point) / truth - 1) < 1e-13, (point, f(*point), truth)
+
+
+def test_a_rescued_row_is_taken_at_rising_precision():
+    """A float row's mpmath rescue is read only once two precisions agree: log(exp(x) + 1) - x at x = 200 is 0 at
+    30 and 60 digits and exp(-200) (to its 87th digit) from 120 on (maxwell||moyal's erfcx form at scale_q = 1e-6
+    read -5.7e717780 at 30 digits for a KL of 3.4e717737)."""
+    import sympy as sp
+
+    from symkl.numeric import _rescued, mpmath_function
+    x = sp.Symbol("x", real=True)
+    f = mpmath_function(sp.log(sp.exp(x) + 1) - x, (x,), {x: "real"})
+    assert f(200.0, dps=30) == 0
+    assert abs(_rescued([f], [200.0]) / float(mpmath.exp(-200)) - 1) < 1e-15
