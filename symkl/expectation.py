@@ -16,6 +16,7 @@ for a symbolic dimension the quadratic-form identity.
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -421,7 +422,6 @@ def _order_of_exp(g: sp.Expr, u: sp.Symbol) -> sp.Expr | None:
 def _real_somewhere(fam, params, tilted: sp.Expr, tries: int = 20) -> bool:
     """Whether A(eta + c) is real at one of a few sampled parameter points (a witness that the tilted point lies in
     the natural domain on an open set: the natural domains here are open)."""
-    import random
     rng = random.Random(0)
     own = [(s, p.domain) for s, p in zip(params, fam.params) if isinstance(s, sp.Symbol)]
     for _ in range(tries):

@@ -303,7 +303,7 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
     if expr.has(sp.erf):
         out += _erfc_forms(expr)
     if expr.has(sp.besseli):
-        out += [scaled_bessel(form) for form in out]
+        out += [_scaled_bessel(form) for form in out]
     if any(e.args[0].has(sp.pi) for e in expr.atoms(sp.sin)):
         out += [_sin_pi_nearer_zero(form) for form in out]
     # not a form where forcing logs apart made a real value complex: log(-1/(p - 1)) as I*pi - log(p - 1)
@@ -347,7 +347,7 @@ def _sin_pi_nearer_zero(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, sp.sin) and e.args[0].has(sp.pi), nearer)
 
 
-def scaled_bessel(expr: sp.Expr) -> sp.Expr:
+def _scaled_bessel(expr: sp.Expr) -> sp.Expr:
     """Each besseli(nu, x) as exp(x) besselie(nu, x), the logs split: log I_0(kappa) becomes kappa + log
     besselie(0, kappa), and in a ratio I_1/I_0 the exponentials cancel symbolically where floats overflow."""
     if not expr.has(sp.besseli):
@@ -731,6 +731,7 @@ def _truth(reference, symbols, points, domains: dict | None = None) -> list:
 
 TRUTH_PRECISIONS = (TRUTH_DPS, 90, 135, 200, 300)
 AGREED = mpmath.mpf(10) ** -25
+ZERO = mpmath.mpf(10) ** -40  # below this the reference is 0 up to its own rounding: the value must be exactly 0
 
 
 def _settled(f, args):
@@ -748,15 +749,15 @@ def _settled(f, args):
     return None
 
 
-def _agree(a, b) -> bool:
+def _agree(a, b, within=AGREED, zero=ZERO) -> bool:
+    """Whether two mpmath values agree to ``within``, relative (both below ``zero`` in size count as one)."""
     if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
         return a == b
     size = max(abs(a), abs(b))
-    return size < ZERO or abs(a - b) <= AGREED * size
+    return size < zero or abs(a - b) <= within * size
 
 
 FLOAT_MAX = np.finfo(float).max
-ZERO = mpmath.mpf(10) ** -40  # below this the reference is 0 up to its own rounding: the value must be exactly 0
 
 
 def _errors(fn, truth, points) -> list[float]:
@@ -1218,6 +1219,7 @@ def _rescuing(fn, rescues: list):
 
 
 RESCUE_PRECISIONS = (30, 60, 120, 240)
+FLOAT_AGREED = mpmath.mpf(2) ** -60  # well within a float's rounding
 
 
 def _rescued(rescues: list, row: list) -> float:
@@ -1232,18 +1234,11 @@ def _rescued(rescues: list, row: list) -> float:
             except (ValueError, ZeroDivisionError, mpmath.libmp.NoConvergence):
                 break
             # 0 at two precisions may be a cancellation both lost (log(exp(200) + 1) - 200): 0 only at the last
-            if previous is not None and _same_float(previous, value) and (value != 0 or dps == RESCUE_PRECISIONS[-1]):
+            settled = previous is not None and _agree(previous, value, FLOAT_AGREED, 0)
+            if settled and (value != 0 or dps == RESCUE_PRECISIONS[-1]):
                 return _float(value)
             previous = value
     return np.nan
-
-
-def _same_float(a, b) -> bool:
-    """Whether two mpmath values agree to well within a float's rounding (or are the same infinity)."""
-    if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
-        return a == b
-    size = max(abs(a), abs(b))
-    return size == 0 or abs(a - b) <= mpmath.mpf(2) ** -60 * size
 
 
 def _float(value) -> float:
