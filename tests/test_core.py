@@ -537,6 +537,8 @@ def test_a_rational_term_is_found_under_every_hash_seed(tmp_path, seed):
     ("normal", "logistic", "log(1 + exp(-(x - loc_q)/scale_q))"),
     ("gamma", "cauchy", "log((x - loc_q)**2 + scale_q**2)"),
     ("logitnormal", "normal", "1/(1 + exp(-x))"),
+    ("beta", "laplace", "Abs(x - loc_q)"),      # a beta's two powers against anything but a polynomial
+    ("beta", "vonmises", "cos(x - loc_q)"),
 ])
 def test_an_integral_out_of_reach_is_not_attempted(fresh_cache, monkeypatch, p, q, term):
     """Integrands sympy never closes (each ran out of its 4 s in the catalog) are "no closed form" at once: no
@@ -559,6 +561,9 @@ def test_a_meijer_g_integral_stays_in_reach():
     assert reach(sp.exp(-(x - c)**2), sp.log(x**2 + c**2), x)
     assert reach(gamma_kernel, sp.log((x - c)**2 + 1), x)
     assert not reach(sp.S.One, sp.log((x - c)**2 + 1), x)  # a uniform's constant density: sympy integrates it
+    beta_kernel = x**(c - 1) * (1 - x)**(2 * c)
+    assert reach(beta_kernel, 1 / (x + c), x) and reach(beta_kernel, sp.exp(-x / c), x)
+    assert not reach(beta_kernel, x**2 - 3 * x, x) and not reach(gamma_kernel, 1 / (x + c), x)
 
 
 def test_a_derivation_reads_the_same_whether_derived_or_loaded(fresh_cache):
