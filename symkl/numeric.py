@@ -1051,10 +1051,12 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
               if not edges.pattern(pt)]
     truth = _truth(expr, symbols, points)
 
-    exact = _rescue(expr, symbols, domains)
+    @lru_cache(maxsize=None)
+    def rescue(e):  # built only for a form with a nan row, once per form
+        return _rescue(e, symbols, domains)
 
     def score(fn, ops, form, large=None, switch=None):  # measured as used: with its float rows' rescue, and its cost
-        rescued = _rescuing(fn, [_rescue(form, symbols, domains), exact] if form != expr else [exact])
+        rescued = _rescuing(fn, lambda: [rescue(e) for e in dict.fromkeys((form, expr))])
         badness = _badness(_errors(rescued, truth, points))
         return *badness, ops + RESCUE_OPS * rescued.count[0] / max(len(points), 1), fn, form, large, switch
 
@@ -1202,17 +1204,18 @@ def _rescue(expr: sp.Expr, symbols: tuple, domains: dict):
 RESCUE_OPS = 1e4  # a row evaluated in mpmath costs about as much as this many float operations on every row
 
 
-def _rescuing(fn, rescues: list):
-    """fn with its nan rows rescued, as numpy_function does: what a form is worth is measured that way (a form
-    whose terms overflow at kappa = 1e7 and is exact in mpmath there beats one that cancels in floats); the rows
-    rescued are counted (``count``), for their cost."""
+def _rescuing(fn, rescues):
+    """fn with its nan rows rescued by ``rescues()`` (called only when there is one), as numpy_function does: what
+    a form is worth is measured that way (a form whose terms overflow at kappa = 1e7 and is exact in mpmath there
+    beats one that cancels in floats); the rows rescued are counted (``count``), for their cost."""
     def evaluate(*arrays):
         with np.errstate(all="ignore"):
             out = np.asarray(fn(*arrays), dtype=float) * np.ones(np.shape(arrays[0]))
         missing = np.flatnonzero(np.isnan(out))
         evaluate.count[0] += len(missing)
+        functions = rescues() if len(missing) else []
         for i in missing:
-            out[i] = _rescued(rescues, [a[i] for a in arrays])
+            out[i] = _rescued(functions, [a[i] for a in arrays])
         return out
     evaluate.count = [0]
     return evaluate

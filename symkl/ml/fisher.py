@@ -304,7 +304,7 @@ def kl_along(c: Chart, point: dict, d: tuple, dps: int) -> Callable:
     fixed = {s: v for s, v in point.items() if s not in theta}
 
     def values(at: tuple) -> tuple:
-        return tuple(sp.sympify(v).subs(fixed) for v in c.params(at))
+        return tuple(v.subs(fixed) for v in c.params(at))  # sympy numbers and the family's symbols
 
     here = values(tuple(point[t] for t in theta))
 
