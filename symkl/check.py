@@ -57,8 +57,8 @@ def check_quantity(quantity: str, p, q=None, n_points: int = 5, seed: int = 0) -
         raise ValueError("check needs values, so a fixed dimension: mvnormal[2], not mvnormal[d]")
     rng = random.Random(seed)
     rec = Record(ip.label, iq.label if iq else None, quantity)
-    for i in range(n_points):
-        pp, qq = _point(ip, iq, rng, i)
+    points = _covering(quantity, ip, iq, [_point(ip, iq, rng, i) for i in range(n_points)], random.Random(seed + 1))
+    for pp, qq in points:
         result = query.entropy(pp) if iq is None else getattr(query, quantity)(pp, qq)
         rec.points.append(_check_point(result, quantity, pp, qq))
     _summarize(rec)
@@ -202,6 +202,53 @@ def _point(ip: Instance, iq: Instance | None, rng: random.Random, i: int):
         if not ip.family.violations({p.name: v for p, v in zip(ip.family.params, nudged)}):
             return pp, Instance(iq.family, nudged)
     return pp, Instance(iq.family, _fill(iq, rng, edge))
+
+
+COVER_TRIES = 200
+
+
+def _covering(quantity: str, ip: Instance, iq: Instance | None, points: list, rng: random.Random) -> list:
+    """The points, with general ones (not Q next to P, not at the domains' edges) replaced where needed so that
+    every finite branch of the derived Piecewise is evaluated at one of them at least (beta||laplace's E|X - c|
+    has its incomplete beta functions only for c inside (0, 1), which random locations seldom reach): a branch
+    never evaluated is a formula never verified. Each branch is sought among COVER_TRIES random points."""
+    from . import cache
+    d = cache.derivation(quantity, ip.family, iq.family if iq else None)
+    if d.expr is None:
+        return points
+    branches = {(pw, j) for pw in d.expr.atoms(sp.Piecewise) for j, (value, _) in enumerate(pw.args)
+                if not value.has(sp.oo, -sp.oo, sp.zoo)}
+    hit = [_branches_at(branches, ip, iq, pp, qq) for pp, qq in points]
+    spare = [i for i in range(len(points)) if i % 5 in (0, 1, 4)]
+    for branch in sorted(branches - set().union(*hit), key=str):
+        for _ in range(COVER_TRIES):
+            candidate = _point(ip, iq, rng, 0)
+            reached = _branches_at(branches, ip, iq, *candidate)
+            if branch not in reached:
+                continue
+            covered = set().union(*hit) | reached
+            free = [i for i in spare if set().union(*(h for k, h in enumerate(hit) if k != i)) | reached == covered]
+            if free:
+                spare.remove(free[0])
+                points[free[0]], hit[free[0]] = candidate, reached
+            break
+    return points
+
+
+def _branches_at(branches: set, ip: Instance, iq: Instance | None, pp: Instance, qq: Instance | None) -> set:
+    """The (Piecewise, index) pairs whose branch is taken at the point: its condition the first to hold."""
+    from .result import roles
+    subs = {k: v for inst, suffix in roles(pp, qq if iq is not None else None)
+            for k, v in inst.substitutions(suffix).items()}
+    taken = set()
+    for pw in {pw for pw, _ in branches}:
+        for j, (_, condition) in enumerate(pw.args):
+            holds = condition.subs(subs)
+            if holds is sp.true:
+                taken.add((pw, j))
+            if holds is not sp.false:
+                break
+    return taken & branches
 
 
 def _fill(inst: Instance, rng: random.Random, edge: bool = False) -> tuple:

@@ -279,6 +279,11 @@ def _by_heavy_tail(fam, params, h, x):
     if finite is sp.true:
         return None
     why = f"E|X|^k diverges for k >= {order} under {fam.label}"
+    lo, hi = bounds(fam.support(*params))
+    if not positive and lo.is_finite and hi is sp.oo and h.is_polynomial(x):  # a half line has one tail (levy's)
+        sign = sp.sign(sp.LC(sp.Poly(h, x)))
+        if finite is sp.false and sign in (1, -1):
+            return sign * sp.oo, f"diverges: {why}, and this term grows like {sign}*x^{k} in the one tail"
     if finite is sp.false:
         return (sp.oo, f"diverges: {why}, and this term grows like |x|^{k}") if positive else \
             (sp.nan, f"undefined: {why}; x^{k} takes both signs, so its mean is oo - oo")
@@ -539,15 +544,32 @@ def _factor_powers(h, x, kind):
 
 
 def _by_mgf(fam, params, h, x):
-    """E[X^k exp(cX)] = M^(k)(c) from the moment generating function."""
-    shape = _factor_powers(h, x, "exp") if fam.mgf else None
+    """E[X^k exp(cX)] = M^(k)(c) from the moment generating function, declared or summed from the moments."""
+    shape = _factor_powers(h, x, "exp") if fam.mgf or fam.mellin else None
     if shape is None or not (shape[0].is_Integer and shape[0] >= 0):
         return None
-    k, c = int(shape[0]), shape[1] if shape[1] is not None else sp.S.Zero
     t = sp.Symbol("t")
+    mgf, summed = (fam.mgf(t, *params), "") if fam.mgf else (_mgf_from_moments(fam, t), " (summed from E[X^k])")
+    if mgf is None:
+        return None
+    k, c = int(shape[0]), shape[1] if shape[1] is not None else sp.S.Zero
     domain = fam.mgf_domain(*params) if fam.mgf_domain else sp.S.Reals
-    value = _within(domain, c, lambda: sp.simplify(sp.diff(fam.mgf(t, *params), t, k).subs(t, c)), (-1)**k)
-    return value, f"moment generating function: M^({k})({c})" + _domain_note(domain, "M")
+    value = _within(domain, c, lambda: sp.simplify(sp.diff(mgf, t, k).subs(t, c)), (-1)**k)
+    return value, f"moment generating function{summed}: M^({k})({c})" + _domain_note(domain, "M")
+
+
+@cache
+def _mgf_from_moments(fam, t):
+    """M(t) = sum of t^k E[X^k]/k! over k >= 0, the moments from the Mellin transform, for a family on a bounded
+    support (|E[X^k]| <= R^k: the series converges for every t); sympy sums a beta's to Kummer's 1F1(a; a + b; t).
+    None where the support is unbounded or sympy finds no closed sum (kumaraswamy's gamma(1 + k/a))."""
+    lo, hi = bounds(fam.support(*fam.symbols()))
+    if not (lo.is_finite and hi.is_finite):
+        return None
+    k = sp.Dummy("k", integer=True, nonnegative=True)
+    total = attempt(INTEGRATION_SECONDS, "a moment series", lambda: sp.Sum(
+        t**k / sp.factorial(k) * fam.mellin(k, *fam.symbols()), (k, 0, sp.oo)).doit())
+    return None if total is None or total.has(sp.Sum) else total
 
 
 def _by_mellin(fam, params, h, x):
@@ -676,8 +698,9 @@ def _sign_on(f, y, support):
 
 def _by_standardized_abs(fam, params, h, x):
     """E|m(X) - c| for m monotone: where c is outside m's range on the support it is +-(E[m(X)] - c); inside,
-    X = loc + scale*Z and the kink d = (m^-1(c) - loc)/scale splits the integral over the standard density."""
-    if fam.affine is None or fam.discrete or not isinstance(h, sp.Abs):
+    X = loc + scale*Z and the kink d = (m^-1(c) - loc)/scale splits the integral over the standard density (a
+    family without loc and scale, the beta, is its own standard: loc 0, scale 1)."""
+    if fam.discrete or not isinstance(h, sp.Abs):
         return None
     try:
         return _standardized_abs(fam, params, h, x)
@@ -701,7 +724,7 @@ def _standardized_abs(fam, params, h, x):
     finite_when = _mean_is_finite(fam, params, m, x)
     if finite_when is sp.false:
         return sp.oo, f"E|{h.args[0]}| >= |E[{m}]| - |c| = oo"
-    loc, scale, standard = fam.affine(*params)
+    loc, scale, standard = fam.affine(*params) if fam.affine else (0, 1, params)
     z, d, s = sp.Dummy("z", real=True), sp.Dummy("d", real=True), sp.Dummy("s", positive=True)
     inner = m.subs(x, loc + s * z) - m.subs(x, loc + s * d)
     cases = _integrate_abs(fam, tuple(sp.sympify(v) for v in standard), z, d, inner)  # safe: declared numbers
@@ -753,6 +776,7 @@ def _integrate_abs(fam, std_params, z, d, inner):
     density = fam.density(z, *std_params)
     nested = _nested_kernel(density, z)  # sympy's integrals over the whole stretch can run for hours; below the
     # kink only, they close for an exp inside (logistic's), never for a power of a polynomial (studentt's)
+    beta_kernel = _beta_kernel(density, z)  # sympy gives a 2F1 after seconds at best: the incomplete beta below
     lo, hi = support.inf, support.sup
     kinks = sorted({k for a in density.atoms(sp.Abs) for k in sp.solve(a.args[0], z)})
     edges = [lo, *kinks, hi]
@@ -766,11 +790,11 @@ def _integrate_abs(fam, std_params, z, d, inner):
     for low_edge, high_edge in zip(edges, edges[1:]):
         order = edges[:edges.index(high_edge)] + [inside] + edges[edges.index(high_edge):]
         try:
-            value = None if nested else attempt(INTEGRATION_SECONDS, "integration", lambda: sum(
+            value = None if nested or beta_kernel else attempt(INTEGRATION_SECONDS, "integration", lambda: sum(
                 _integrate_piece(integrand, z, order, i) for i in range(len(order) - 1)))
         except (NotImplementedError, ValueError, TypeError):
             value = None
-        if (value is None or value.has(sp.meijerg)) and len(edges) == 2 and (not nested or _nested_exp(density, z)):
+        if (value is None or value.has(sp.meijerg, sp.Integral)) and len(edges) == 2 and (not nested or _nested_exp(density, z)):
             value = _abs_by_lower_part(fam, std_params, z, density, inner.subs(d, inside), lo, inside) or value
         if value is None or value.has(sp.Integral, sp.nan, sp.zoo):
             return None
@@ -788,13 +812,73 @@ def _abs_by_lower_part(fam, std_params, z, density, inner, lo, kink):
         integrand, span = integrand.subs(z, lo + var), (0, kink - lo)
     try:
         mean = finite_branch(expect(fam, std_params, inner, z)[0])[0]
-        below = attempt(INTEGRATION_SECONDS, "integration",
-                        lambda: sp.integrate(sp.expand(integrand), (var, *span), conds="none"))
+        below = _part_integral(sp.expand(integrand), var, span, _beta_kernel(density, z))
     except (NoClosedForm, NotImplementedError, ValueError, TypeError):
         return None
     if below is None or mean is sp.oo or below.has(sp.Integral, sp.meijerg, sp.nan, sp.zoo):
         return None
     return mean - 2 * below
+
+
+def _part_integral(integrand, var, span, beta_kernel: bool):
+    """The integral over span = (0, end) or (lo, end): under a beta's kernel, incomplete beta functions; with
+    exp(-c/t) (an inverse gamma's kernel, where sympy's integral stays unevaluated), in u = 1/t, upper incomplete
+    gamma functions; otherwise sympy's integral within the budget."""
+    if beta_kernel:
+        return _incomplete_beta(integrand, var, *span)
+    if any(isinstance(e, sp.exp) and not sp.expand(e.args[0] * var).has(var) for e in integrand.atoms(sp.exp)):
+        u = sp.Dummy("u", positive=True)
+        lo, hi = span
+        return _incomplete_gamma(sp.expand(integrand.subs(var, 1 / u) / u**2), u, 1 / hi, sp.oo if lo == 0 else 1 / lo)
+    return attempt(INTEGRATION_SECONDS, "integration", lambda: sp.integrate(integrand, (var, *span), conds="none"))
+
+
+def _incomplete_gamma(integrand, u, lo, hi):
+    """The integral over (lo, hi), lo > 0, of a sum of terms c u^p exp(-r u) with r > 0: each c r^-(p + 1) times
+    the upper incomplete gamma function's difference between the ends (by its definition); None where a term has
+    another shape."""
+    total = sp.S.Zero
+    for term in sp.Add.make_args(integrand):
+        coeff, p, rate = sp.S.One, sp.S.Zero, None
+        for factor in sp.Mul.make_args(term):
+            base, exponent = factor.as_base_exp()
+            if base == u:
+                p += exponent
+            elif isinstance(factor, sp.exp) and rate is None:
+                rate = sp.expand(-factor.args[0] / u)
+            elif not factor.has(u):
+                coeff *= factor
+            else:
+                return None
+        if rate is None or rate.has(u) or not rate.is_positive or not lo.is_positive:
+            return None
+        upper = lambda end: 0 if end is sp.oo else sp.uppergamma(p + 1, rate * end)  # noqa: E731
+        total += coeff * (upper(lo) - upper(hi)) / rate**(p + 1)
+    return total
+
+
+def _incomplete_beta(integrand, t, lo, hi):
+    """The integral over (lo, hi) inside (0, 1) of a sum of terms c t^p (1 - t)^q, each B(p + 1, q + 1) times the
+    regularized incomplete beta function I(p + 1, q + 1) between the ends (by its definition); None where a term
+    has another shape or an exponent not shown above -1."""
+    total = sp.S.Zero
+    for term in sp.Add.make_args(integrand):
+        coeff, p, q = sp.S.One, sp.S.Zero, sp.S.Zero
+        for factor in sp.Mul.make_args(term):
+            base, exponent = factor.as_base_exp()
+            if base == t:
+                p += exponent
+            elif base == 1 - t:
+                q += exponent
+            elif not factor.has(t):
+                coeff *= factor
+            else:
+                return None
+        if not ((p + 1).is_positive and (q + 1).is_positive):
+            return None
+        total += coeff * sp.gamma(p + 1) * sp.gamma(q + 1) / sp.gamma(p + q + 2) * \
+            sp.betainc_regularized(p + 1, q + 1, lo, hi)
+    return total
 
 
 def _integrate_piece(integrand, z, points, i):

@@ -243,6 +243,7 @@ MPMATH_MODULES = [{"phi": phi_mpmath, "delta": lambda q, p: q - p, "expm1x": lam
                    "softplus": lambda t: mpmath.log1p(mpmath.exp(t)),
                    "lgamma_rem": lambda a: mpmath.loggamma(a) - (a - 0.5) * mpmath.log(a) + a - mpmath.log(2 * mpmath.pi) / 2,
                    "digamma_rem": lambda a: mpmath.digamma(a) - mpmath.log(a) + 1 / (2 * a),
+                   "betainc_regularized": lambda a, b, x1, x2: mpmath.betainc(a, b, x1, x2, regularized=True),
                    "gammainc_lower": lambda a, x: mpmath.gammainc(a, 0, x, regularized=True),
                    "gammainc_upper": lambda a, x: mpmath.gammainc(a, x, mpmath.inf, regularized=True)}]
 
@@ -826,6 +827,14 @@ class PowerPrinter(SciPyPrinter):
             product = "*".join([base] * abs(int(n)))
             return f"({product})" if n > 0 else f"(1/({product}))"
         return super()._print_Pow(expr, rational=rational)
+
+    def _print_betainc_regularized(self, expr):
+        """I(a, b; x1, x2) as one scipy call where x1 = 0, else a difference in parentheses: sympy's printer left
+        the difference bare, so 2*I(a, b; x1, x2) printed as 2*betainc(a, b, x2) - betainc(a, b, x1)."""
+        a, b, x1, x2 = (self._print(v) for v in expr.args)
+        betainc = self._module_format("scipy.special.betainc")
+        return f"{betainc}({a}, {b}, {x2})" if expr.args[2] == 0 else \
+            f"({betainc}({a}, {b}, {x2}) - {betainc}({a}, {b}, {x1}))"
 
 
 def numpy_lambda(symbols, expr):

@@ -262,3 +262,13 @@ def test_a_q_far_narrower_than_p_is_cut_at_its_own_landmarks():
             mpmath.log(sd)
         reference = -mpmath.log(4 * mpmath.pi * g) - log_norm + (nu + 1) / 2 * mean_log
         assert value is not None and abs(value / reference - 1) < mpmath.mpf(10) ** -45, (value, reference)
+
+
+def test_every_finite_branch_of_a_piecewise_closed_form_is_verified_at_a_point():
+    """KL(beta||laplace) has three branches in loc_q: <= 0, inside (0, 1) (incomplete beta functions) and >= 1.
+    The seeded random locations all fall outside (0, 1); the check must still evaluate the middle branch, where
+    the formula is hardest, at one of its points, and keep the others covered."""
+    rec = check("beta", "laplace")[1]
+    locations = [sp.Rational(pt["q"].split("(")[1].split(",")[0]) for pt in rec.points]
+    assert any(v <= 0 for v in locations) and any(0 < v < 1 for v in locations) and any(v >= 1 for v in locations)
+    assert rec.status == "verified" and len(rec.points) == 5, rec

@@ -588,3 +588,18 @@ def test_a_rescued_row_is_taken_at_rising_precision():
     f = mpmath_function(sp.log(sp.exp(x) + 1) - x, (x,), {x: "real"})
     assert f(200.0, dps=30) == 0
     assert abs(_rescued([f], [200.0]) / float(mpmath.exp(-200)) - 1) < 1e-15
+
+
+def test_a_difference_of_incomplete_beta_functions_keeps_its_parentheses():
+    """I(a, b; x1, x2) = I_x2(a, b) - I_x1(a, b) inside a product (sympy's printer left the difference bare, so
+    2*I printed as 2*I_x2 - I_x1), in float64 and in mpmath, against mpmath's own incomplete beta."""
+    import sympy as sp
+
+    from symkl.numeric import mpmath_lambda, numpy_lambda
+    a, b, x1, x2 = sp.symbols("a b x1 x2", positive=True)
+    expr = 2 * sp.betainc_regularized(a, b, x1, x2)
+    point = (1.5, 0.7, 0.2, 0.6)
+    with mpmath.workdps(30):
+        truth = 2 * mpmath.betainc(*map(mpmath.mpf, point), regularized=True)
+        assert abs(mpmath_lambda((a, b, x1, x2), expr)(*map(mpmath.mpf, point)) - truth) < 1e-25
+    assert abs(numpy_lambda((a, b, x1, x2), expr)(*point) - float(truth)) < 1e-14

@@ -113,7 +113,7 @@ levy = Family(
     support=lambda loc, c: Interval.open(loc, S.Infinity),
     log_density=lambda x, loc, c: log(c) / 2 - log(2 * pi) / 2 - c / (2 * (x - loc)) - 3 * log(x - loc) / 2,
     mgf=lambda t, loc, c: exp(loc * t - sqrt(-2 * c * t)), mgf_domain=lambda loc, c: _BELOW(0),
-    affine=lambda loc, c: (loc, c, (0, 1)),
+    affine=lambda loc, c: (loc, c, (0, 1)), moments_below=lambda loc, c: S.Half,
     transformation=lambda loc, c: (inversegamma, (S.Half, c / 2), lambda y: loc + y),
     description="loc + an inversegamma(1/2, scale/2): the first passage time of a Brownian motion",
 )
