@@ -731,6 +731,9 @@ def _standardized_abs(fam, params, h, x):
     if cases is None:
         return None
     at_kink = {d: (kink[0] - loc) / scale, s: scale}
+    if c.is_Symbol and (m_lo >= 0) is sp.true:  # c > m_lo >= 0 inside: (c**a)**(1/a) is c there
+        positive = sp.Dummy("c", positive=True)
+        cases = [(value.subs(at_kink).subs(c, positive).subs(positive, c), low, high) for value, low, high in cases]
     image = lambda edge: m.subs(x, loc + scale * edge)  # noqa: E731 - a standard-scale edge in c's terms
     pieces = [(_tidy(value.subs(at_kink)),
                sp.And(c > m_lo, c < m_hi, *[c >= image(low) for _ in [0] if low != cases[0][1]],

@@ -556,12 +556,16 @@ def test_partial_moments_and_a_summed_mgf_against_quadrature(name, values, term,
 
 def test_a_heavy_tailed_base_makes_the_absolute_moment_infinite():
     """E|X - c| under a levy is oo (its tail falls like x^(-3/2): no mean), so KL(levy||laplace) is oo, not
-    "no closed form"."""
+    "no closed form"; likewise E[X] in KL(levy||gamma)."""
     fam = family("levy")
     x = fam.variable()
     value, _ = symkl.expectation.expect_term(fam, fam.symbols(), sp.Abs(x - sp.Symbol("c", real=True)), x)
     assert value == sp.oo
     assert kl("levy", "laplace").status == "infinite"
+    # on a half line an odd power has one tail: E[X] = +oo, E[-X**3] = -oo, not undefined (oo - oo)
+    assert symkl.expectation.expect_term(fam, fam.symbols(), x, x)[0] == sp.oo
+    assert symkl.expectation.expect_term(fam, fam.symbols(), -x**3, x)[0] == -sp.oo
+    assert kl("levy", "gamma").status == "infinite"
 
 
 RATIONAL_TERM = """
