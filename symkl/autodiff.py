@@ -17,17 +17,24 @@ from . import numeric
 
 def array_function(numpy_fn, symbols: tuple, backend: str):
     """The torch or jax version of a ``numeric.numpy_function`` result (same forms, Stirling and near switches)."""
-    xp, lgamma, digamma, polygamma, erfcx = _namespace(backend)
+    xp, lgamma, digamma, polygamma, erfcx, bessel = _namespace(backend)
     helpers = {**_helpers(xp, lgamma, digamma, polygamma), "erfcx": erfcx,
-               "softplus": lambda t: xp.logaddexp(t * 0.0, t)}
+               "softplus": lambda t: xp.logaddexp(t * 0.0, t),
+               "besseli": lambda nu, x: bessel[f"i{nu}"](x), "besselie": lambda nu, x: bessel[f"i{nu}e"](x),
+               "logbesseli0": _log_i0(xp, bessel["i0e"])}
 
     def compile_(expr):
         return sp.lambdify(symbols, _vectorized(expr), modules=[helpers, dict(vars(xp))],
                            printer=LambdaPrinter({"allow_unknown_functions": True, "strict": False,
                                                   "fully_qualified_modules": False}))
+    if not _supported(numpy_fn.expr):
+        raise ValueError(f"the {backend} backend has I_nu only for nu = 0 and 1; this form needs more: use numpy")
     main = compile_(numpy_fn.expr)
-    large = numpy_fn.large and (compile_(numpy_fn.large), numeric._large_gamma_arguments(numpy_fn.expr, symbols))
-    near = numpy_fn.near and (compile_(numpy_fn.near[0]), numeric._near(symbols, numpy_fn.near[1]))
+    large = numpy_fn.large and _supported(numpy_fn.large) and (
+        compile_(numpy_fn.large), numeric._large_gamma_arguments(numpy_fn.expr, symbols))
+    # a von Mises' series about P = Q holds I_nu up to nu = 11: without it, the closed form there as well
+    near = numpy_fn.near and _supported(numpy_fn.near[0]) and (
+        compile_(numpy_fn.near[0]), numeric._near(symbols, numpy_fn.near[1]))
 
     def evaluate(*args):
         args = xp.broadcast_arrays(*[xp.asarray(a) for a in args]) if backend == "jax" else \
@@ -61,14 +68,35 @@ def _vectorized(expr: sp.Expr) -> sp.Expr:
 def _namespace(backend: str):
     if backend == "torch":
         import torch
-        return torch, torch.lgamma, torch.digamma, torch.special.polygamma, torch.special.erfcx
+        return (torch, torch.lgamma, torch.digamma, torch.special.polygamma, torch.special.erfcx,
+                {name: getattr(torch.special, name) for name in ("i0", "i1", "i0e", "i1e")})
     if backend == "jax":
         import jax
         jax.config.update("jax_enable_x64", True)
         import jax.numpy as jnp
         from jax.scipy import special
-        return jnp, special.gammaln, special.digamma, special.polygamma, lambda x: jnp.exp(x * x) * special.erfc(x)
+        return (jnp, special.gammaln, special.digamma, special.polygamma,
+                lambda x: jnp.exp(x * x) * special.erfc(x),
+                {name: getattr(special, name) for name in ("i0", "i1", "i0e", "i1e")})
     raise ValueError(f"unknown backend {backend!r}: use numpy, mpmath, torch or jax")
+
+
+def _supported(expr: sp.Expr) -> bool:
+    """Whether the frameworks' Bessel functions (orders 0 and 1) cover the form's."""
+    return all(e.args[0] in (0, 1) for e in expr.atoms(sp.besseli, numeric.besselie))
+
+
+def _log_i0(xp, i0e):
+    """numeric.logbesseli0_numpy with ``where``: the series below the switch, x + log(i0e(x)) above."""
+    def log_i0(x):
+        small = x < numeric.LOG_I0_SERIES_BELOW
+        q = xp.where(small, x, 0.0) ** 2 / 4
+        acc = 1.0
+        for j in range(numeric.LOG_I0_TERMS, 1, -1):
+            acc = 1.0 + q * acc / (j * j)
+        big = xp.where(small, numeric.LOG_I0_SERIES_BELOW, x)
+        return xp.where(small, xp.log1p(q * acc), big + xp.log(i0e(big)))
+    return log_i0
 
 
 _TRIGAMMA_SERIES = [float(sp.bernoulli(2 * k)) for k in range(1, 9)]  # B_2k, k = 1..8

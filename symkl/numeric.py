@@ -85,6 +85,14 @@ class besselie(sp.Function):
         return sp.besseli(nu, x) * sp.exp(-x)
 
 
+class logbesseli0(sp.Function):
+    """log I_0(x), x >= 0: log1p of I_0(x) - 1 by its series below 2, x + log(besselie(0, x)) above. A von Mises'
+    log(I_0(kappa_q)/I_0(kappa_p)) at kappa = 1e-8 is 1e-17 away from 0: the ratio rounds to 1 and keeps no digit."""
+
+    def _eval_rewrite_as_besseli(self, x, **kwargs):
+        return sp.log(sp.besseli(0, x))
+
+
 class lgamma_rem(sp.Function):
     """loggamma(a) - ((a - 1/2) log(a) - a + log(2 pi)/2): Stirling's remainder, ~1/(12a). Written this way,
     the a log(a) parts of loggamma and digamma cancel symbolically where floats would lose 9 digits at a = 1e8."""
@@ -141,6 +149,25 @@ def lgamma_rem_numpy(a):
 
 def digamma_rem_numpy(a):
     return _remainder(a, lambda v: special.psi(v) - np.log(v) + 0.5 / v, _DIGAMMA_SERIES, False)
+
+
+LOG_I0_SERIES_BELOW = 2.0
+LOG_I0_TERMS = 14  # sum_{j >= 1} (x^2/4)^j/(j!)^2 below x = 2: the 14th term is 1e-22 of the first
+
+
+def logbesseli0_numpy(x):
+    """log I_0(x): below LOG_I0_SERIES_BELOW, log1p of I_0(x) - 1 by Horner on its series; above, x + log(i0e(x))."""
+    x = np.abs(np.asarray(x, dtype=float))
+    with np.errstate(all="ignore"):
+        out = np.array(x + np.log(special.i0e(x)), dtype=float)
+    small = np.flatnonzero(x < LOG_I0_SERIES_BELOW)
+    if small.size:
+        q = x.reshape(-1)[small] ** 2 / 4
+        acc = np.full_like(q, 1.0)
+        for j in range(LOG_I0_TERMS, 1, -1):
+            acc = 1.0 + q * acc / (j * j)
+        out.reshape(-1)[small] = np.log1p(q * acc)
+    return out[()] if out.ndim == 0 else out
 
 
 def expm1x_numpy(a):
@@ -230,6 +257,7 @@ def _expint(nu, z):
 
 
 NUMPY_MODULES = [{"phi": phi_numpy, "expint": _expint, "erfcx": special.erfcx, "besselie": special.ive,
+                  "logbesseli0": logbesseli0_numpy,
                   "softplus": lambda t: np.logaddexp(0.0, t),
                   "delta": np.subtract, "expm1x": expm1x_numpy, "lgamma_rem": lgamma_rem_numpy,
                   "meijerg": _by_mpmath(mpmath.meijerg, nested=True), "hyper": _by_mpmath(mpmath.hyper, nested=False),
@@ -240,6 +268,7 @@ NUMPY_MODULES = [{"phi": phi_numpy, "expint": _expint, "erfcx": special.erfcx, "
 MPMATH_MODULES = [{"phi": phi_mpmath, "delta": lambda q, p: q - p, "expm1x": lambda a: mpmath.expm1(a) - a,
                    "erfcx": lambda x: mpmath.exp(x**2) * mpmath.erfc(x),
                    "besselie": lambda nu, x: mpmath.besseli(nu, x) * mpmath.exp(-x),
+                   "logbesseli0": lambda x: mpmath.log(mpmath.besseli(0, x)),
                    "softplus": lambda t: mpmath.log1p(mpmath.exp(t)),
                    "lgamma_rem": lambda a: mpmath.loggamma(a) - (a - 0.5) * mpmath.log(a) + a - mpmath.log(2 * mpmath.pi) / 2,
                    "digamma_rem": lambda a: mpmath.digamma(a) - mpmath.log(a) + 1 / (2 * a),
@@ -304,7 +333,8 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
     if expr.has(sp.erf):
         out += _erfc_forms(expr)
     if expr.has(sp.besseli):
-        out += [_scaled_bessel(form) for form in out]
+        out += [_scaled_bessel(form) for form in out] + [_scaled_bessel(_log_bessel(form)) for form in out
+                                                         if _log_bessel(form) != sp.expand_log(form, force=True)]
     if any(e.args[0].has(sp.pi) for e in expr.atoms(sp.sin)):
         out += [_sin_pi_nearer_zero(form) for form in out]
     # not a form where forcing logs apart made a real value complex: log(-1/(p - 1)) as I*pi - log(p - 1)
@@ -361,6 +391,13 @@ def _scaled_bessel(expr: sp.Expr) -> sp.Expr:
         rest = sp.Mul(*[f for f in sp.Mul.make_args(log.args[0]) if f not in positive])
         return sp.Add(*[sp.expand_log(sp.log(f), force=True) for f in positive]) + (sp.log(rest) if rest != 1 else 0)
     return scaled.replace(lambda e: isinstance(e, sp.log) and e.has(besselie), split)
+
+
+def _log_bessel(expr: sp.Expr) -> sp.Expr:
+    """expr with its logs split and each log(I_0(x)) as logbesseli0(x), exact for x near 0 and x large alike."""
+    return sp.expand_log(expr, force=True).replace(
+        lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.besseli) and e.args[0].args[0] == 0,
+        lambda e: logbesseli0(e.args[0].args[1]))
 
 
 def _regularized(expr: sp.Expr) -> sp.Expr:
@@ -1011,10 +1048,11 @@ def _vanish(exprs: list, free: list, dps: int = 50) -> bool:
 
 def _near(symbols: tuple, threshold: float):
     """A mask function for the rows next to P = Q: the value so far below ``threshold`` in size (Q next to P in
-    every parameter at once, whatever their scales) with no Q parameter further than P's own size from P's (a
-    value small for another reason, a von Mises of kappa 1e-4 at any loc, is no place for a series about P = Q),
-    or every Q parameter within sqrt(threshold), relative, of P's (where KL ~ d**2 is large only because a rate
-    is, and its terms cancel all the same)."""
+    every parameter at once, whatever their scales) with no positive Q parameter further than P's own size from
+    P's and no real one further than sqrt(threshold) (a value small for another reason, a von Mises of kappa 1e-6
+    with locations 2 apart, is no place for a series about P = Q: its terms in the location gap, cut at the 10th
+    power, were 6e-7 off), or every Q parameter within sqrt(threshold), relative, of P's (where KL ~ d**2 is large
+    only because a rate is, and its terms cancel all the same)."""
     index = {s: i for i, s in enumerate(symbols)}
     pairs = [(index[q], index[p]) for q, p in _diagonal(symbols).items()]
     step = threshold ** 0.5
@@ -1023,10 +1061,11 @@ def _near(symbols: tuple, threshold: float):
         close = arrays[0] == arrays[0] if pairs else arrays[0] != arrays[0]
         small = abs(out) < threshold
         for qi, pi in pairs:
-            scale = abs(arrays[pi]) if symbols[pi].is_positive else abs(arrays[pi]).clip(min=1.0)
+            positive = symbols[pi].is_positive
+            scale = abs(arrays[pi]) if positive else abs(arrays[pi]).clip(min=1.0)
             gap = abs(arrays[qi] - arrays[pi])
             close = close & (gap <= step * scale)
-            small = small & (gap <= scale)
+            small = small & (gap <= (scale if positive else step))
         return small | close
     return mask
 
@@ -1126,7 +1165,7 @@ def _near_forms(expr: sp.Expr, symbols: tuple, scored: list, truth: list, points
 # Measured float64 costs relative to a product, per element (numpy and scipy.special on 2**16 rows).
 COSTS = {"DIV": 2, "POW": 4, "LOG": 3, "EXP": 3, "LOG1P": 3, "EXPM1": 3, "PHI": 9, "EXPM1X": 8, "DELTA": 1,
          "LOGGAMMA": 60, "POLYGAMMA": 50, "LGAMMA_REM": 70, "DIGAMMA_REM": 55, "GAMMAINC_LOWER": 60,
-         "GAMMAINC_UPPER": 60, "ERF": 10, "ERFC": 10, "ERFCX": 10}
+         "GAMMAINC_UPPER": 60, "ERF": 10, "ERFC": 10, "ERFCX": 10, "LOGBESSELI0": 20}
 
 
 def cost(expr: sp.Expr) -> float:
@@ -1303,6 +1342,7 @@ def mpmath_function(expr: sp.Expr, symbols: tuple, domains: dict | None = None, 
 
 
 HELPERS = {phi: ["phi_numpy"], expm1x: ["expm1x_numpy"],
+           logbesseli0: ["LOG_I0_SERIES_BELOW", "LOG_I0_TERMS", "logbesseli0_numpy"],
            lgamma_rem: ["_LGAMMA_SERIES", "_ASYMPTOTIC_FROM", "_remainder", "lgamma_rem_numpy"],
            digamma_rem: ["_DIGAMMA_SERIES", "_ASYMPTOTIC_FROM", "_remainder", "digamma_rem_numpy"]}
 
@@ -1353,6 +1393,6 @@ def python_source(result) -> str:
     return "\n".join(lines)
 
 
-serialize.allow(phi, delta, expm1x, erfcx, besselie, softplus, lgamma_rem, digamma_rem, gammainc_lower,
+serialize.allow(phi, delta, expm1x, erfcx, besselie, logbesseli0, softplus, lgamma_rem, digamma_rem, gammainc_lower,
                 gammainc_upper, sp.lowergamma, sp.uppergamma, cfunctions.log1p,
                 cfunctions.expm1)  # chosen forms are cached on disk
