@@ -797,7 +797,8 @@ def _integrate_abs(fam, std_params, z, d, inner):
                 _integrate_piece(integrand, z, order, i) for i in range(len(order) - 1)))
         except (NotImplementedError, ValueError, TypeError):
             value = None
-        if (value is None or value.has(sp.meijerg, sp.Integral)) and len(edges) == 2 and (not nested or _nested_exp(density, z)):
+        if (value is None or value.has(sp.meijerg, sp.Integral)) and len(edges) == 2 and (
+                not nested or _nested_exp(density, z)):
             value = _abs_by_lower_part(fam, std_params, z, density, inner.subs(d, inside), lo, inside) or value
         if value is None or value.has(sp.Integral, sp.nan, sp.zoo):
             return None

@@ -539,8 +539,9 @@ def _inversegamma_density(a, b):
 def test_partial_moments_and_a_summed_mgf_against_quadrature(name, values, term, density, cuts):
     """E|X - c| where X has no loc and scale (the beta's incomplete beta functions, the kumaraswamy's through its
     beta base) or where sympy's integral over the whole support stays unevaluated (the weibull's lower incomplete
-    gamma, from the part below c; the inverse gamma's upper incomplete gamma, in 1/x; at a whole shape too), and a beta's E[exp(-X/c)] (Kummer's function, summed from its moments): at
-    c = 3/10 against quadrature of the textbook density."""
+    gamma, from the part below c; the inverse gamma's upper incomplete gamma, in 1/x; at a whole shape too), and
+    a beta's E[exp(-X/c)] (Kummer's function, summed from its moments): at c = 3/10 against quadrature of the
+    textbook density."""
     fam = family(name)
     x, params = fam.variable(), fam.symbols()
     c = sp.Symbol("c", positive=True)
