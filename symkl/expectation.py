@@ -548,11 +548,13 @@ def _by_mgf(fam, params, h, x):
     shape = _factor_powers(h, x, "exp") if fam.mgf or fam.mellin else None
     if shape is None or not (shape[0].is_Integer and shape[0] >= 0):
         return None
+    k, c = int(shape[0]), shape[1] if shape[1] is not None else sp.S.Zero
+    if not fam.mgf and c == 0:
+        return None  # a power alone: the Mellin transform the summed MGF is made of
     t = sp.Symbol("t")
     mgf, summed = (fam.mgf(t, *params), "") if fam.mgf else (_mgf_from_moments(fam, t), " (summed from E[X^k])")
     if mgf is None:
         return None
-    k, c = int(shape[0]), shape[1] if shape[1] is not None else sp.S.Zero
     domain = fam.mgf_domain(*params) if fam.mgf_domain else sp.S.Reals
     value = _within(domain, c, lambda: sp.simplify(sp.diff(mgf, t, k).subs(t, c)), (-1)**k)
     return value, f"moment generating function{summed}: M^({k})({c})" + _domain_note(domain, "M")
