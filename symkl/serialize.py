@@ -11,8 +11,8 @@ _CLASSES = {cls.__name__: cls for cls in (
     sp.And, sp.Or, sp.Not, sp.floor, sp.ceiling,
     # what closed forms also reach: continuousbernoulli's atanh, inversegaussian's expint, Meijer G's arguments
     sp.atanh, sp.asinh, sp.acosh, sp.atan, sp.sinh, sp.cosh, sp.tanh, sp.expint, sp.Ei, sp.Si, sp.Ci, sp.Shi, sp.Chi,
-    sp.lowergamma, sp.uppergamma, sp.besselk, sp.erfi, sp.zeta, sp.binomial, sp.meijerg, sp.hyper, sp.betainc_regularized,
-    sp.functions.special.hyper.TupleArg)}
+    sp.lowergamma, sp.uppergamma, sp.besselk, sp.erfi, sp.zeta, sp.binomial, sp.meijerg, sp.hyper,
+    sp.betainc_regularized, sp.functions.special.hyper.TupleArg)}
 _CLASSES["ExprCondPair"] = sp.functions.elementary.piecewise.ExprCondPair
 _CONSTANTS = {"pi": sp.pi, "E": sp.E, "EulerGamma": sp.EulerGamma, "oo": sp.oo, "-oo": -sp.oo, "zoo": sp.zoo,
               "nan": sp.nan, "true": sp.true, "false": sp.false}
