@@ -188,15 +188,18 @@ def _summarize(rec: Record) -> None:
     rec.digits = min(digits) if digits else None
 
 
+NEAR, EDGE = 2, 3  # the points i with i % 5 == NEAR put Q next to P; EDGE, values near the domains' edges
+
+
 def _point(ip: Instance, iq: Instance | None, rng: random.Random, i: int):
     """A parameter point: random values for free parameters; every fifth from i = 2 puts Q next to P (relative
     difference 1e-5 and less), every fifth from i = 3 draws values near the domains' edges."""
-    edge = i % 5 == 3
+    edge = i % 5 == EDGE
     p_values = _fill(ip, rng, edge)
     pp = Instance(ip.family, p_values)
     if iq is None:
         return pp, None
-    if iq.family is ip.family and i % 5 == 2 and all(v is None for v in iq.bound):
+    if iq.family is ip.family and i % 5 == NEAR and all(v is None for v in iq.bound):
         nudged = tuple(v if isinstance(v, sp.Integer) or v in (0, 1) else v * (1 + sp.Rational(1, 10**(3 + i)))
                        for v in p_values)
         if not ip.family.violations({p.name: v for p, v in zip(ip.family.params, nudged)}):
@@ -219,7 +222,7 @@ def _covering(quantity: str, ip: Instance, iq: Instance | None, points: list, rn
     branches = {(pw, j) for pw in d.expr.atoms(sp.Piecewise) for j, (value, _) in enumerate(pw.args)
                 if not value.has(sp.oo, -sp.oo, sp.zoo)}
     hit = [_branches_at(branches, ip, iq, pp, qq) for pp, qq in points]
-    spare = [i for i in range(len(points)) if i % 5 in (0, 1, 4)]
+    spare = [i for i in range(len(points)) if i % 5 not in (NEAR, EDGE)]
     for branch in sorted(branches - set().union(*hit), key=str):
         for _ in range(COVER_TRIES):
             candidate = _point(ip, iq, rng, 0)

@@ -845,19 +845,11 @@ def _incomplete_gamma(integrand, u, lo, hi):
     another shape."""
     total = sp.S.Zero
     for term in sp.Add.make_args(integrand):
-        coeff, p, rate = sp.S.One, sp.S.Zero, None
-        for factor in sp.Mul.make_args(term):
-            base, exponent = factor.as_base_exp()
-            if base == u:
-                p += exponent
-            elif isinstance(factor, sp.exp) and rate is None:
-                rate = sp.expand(-factor.args[0] / u)
-            elif not factor.has(u):
-                coeff *= factor
-            else:
-                return None
-        if rate is None or rate.has(u) or not rate.is_positive or not lo.is_positive:
+        coeff, rest = term.as_independent(u, as_Add=False)
+        shape = _factor_powers(rest, u, "exp")  # u**p * exp(c*u)
+        if shape is None or shape[1] is None or not (-shape[1]).is_positive or not lo.is_positive:
             return None
+        p, rate = shape[0], -shape[1]
         upper = lambda end: 0 if end is sp.oo else sp.uppergamma(p + 1, rate * end)  # noqa: E731
         total += coeff * (upper(lo) - upper(hi)) / rate**(p + 1)
     return total
