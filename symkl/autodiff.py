@@ -34,7 +34,7 @@ def array_function(numpy_fn, symbols: tuple, backend: str):
         compile_(numpy_fn.large), numeric._large_gamma_arguments(numpy_fn.expr, symbols))
     # a von Mises' series about P = Q holds I_nu up to nu = 11: without it, the closed form there as well
     near = numpy_fn.near and _supported(numpy_fn.near[0]) and (
-        compile_(numpy_fn.near[0]), numeric._near(symbols, numpy_fn.near[1]))
+        compile_(numpy_fn.near[0]), numeric._near(symbols, numpy_fn.near[1], numpy_fn.domains))
 
     def evaluate(*args):
         args = xp.broadcast_arrays(*[xp.asarray(a) for a in args]) if backend == "jax" else \

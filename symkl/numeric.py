@@ -302,9 +302,9 @@ MPMATH_MODULES.append("mpmath")
 
 
 def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) -> list[sp.Expr]:
-    """Candidate forms of expr: as derived; with logs of P's and Q's parameters paired into log-ratios; the
-    same after loggamma and digamma are split into Stirling's leading terms and remainders (their a*log(a)
-    parts cancel); with atanh as logs. In each, the log terms that vanish on the diagonal are written through phi
+    """Candidate forms of expr (atanh as logs where its argument is near +-1): as derived; with logs of P's and Q's parameters paired into
+    log-ratios; the same after loggamma and digamma are split into Stirling's leading terms and remainders (their
+    a*log(a) parts cancel). In each, the log terms that vanish on the diagonal are written through phi
     (``identities``, such as p1 + ... + pK = 1, cancel what the linear parts leave). Each with log1p and expm1
     (log(1 - p) at p = 1e-12 in an entropy) and its rational parts over one denominator, where it has such terms;
     with erf as 1 - erfc, and exp(a) erfc(b) scaled (_erfc_forms)."""
@@ -312,6 +312,11 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
         branches = [stable_forms(_pinned(e, c), symbols, identities) for e, c in expr.args]
         return [sp.Piecewise(*[(forms[min(i, len(forms) - 1)], c) for forms, (_, c) in zip(branches, expr.args)])
                 for i in range(max(map(len, branches)))]
+    # atanh(u) for |u| > 1/2 as log(1 + u)/2 - log(1 - u)/2: at lam = 1e-12, atanh(2 lam - 1) kept 4 digits of lam
+    # (2 lam - 1 rounded), the logs of 2 lam and 2 - 2 lam every one; below 1/2, where 2 lam - 1 is exact and the
+    # logs cancel, atanh itself. In every candidate: no single form is accurate at both ends
+    expr = expr.replace(lambda e: isinstance(e, sp.atanh), lambda e: sp.Piecewise(
+        (e, sp.Abs(e.args[0]) <= sp.S.Half), ((sp.log(1 + e.args[0]) - sp.log(1 - e.args[0])) / 2, True)))
     diagonal = _diagonal(symbols)
     bases = [expr]
     if diagonal:
@@ -321,17 +326,14 @@ def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) 
         dominated = _dominant_logs(_stirling(expr), _gamma_arguments_symbols(expr))
         if dominated is not None:
             bases.append(dominated)
-    # atanh(2 lam - 1) at lam = 1e-12 as log(2 lam)/2 - log(2 - 2 lam)/2: exact
-    as_logs = expr.replace(lambda e: isinstance(e, sp.atanh),
-                           lambda e: (sp.log(1 + e.args[0]) - sp.log(1 - e.args[0])) / 2)
-    if as_logs != expr:
-        bases.append(as_logs)
     out = [expr]
     for base in bases:
         out += [form for form in _phi_forms(base, diagonal, identities) if form not in out]
-    out += [sp.expand_log(base, force=True) for base in dict.fromkeys([expr, as_logs])]
+    out.append(sp.expand_log(expr, force=True))
     if expr.has(sp.erf):
         out += _erfc_forms(expr)
+    if expr.has(sp.exp):
+        out.append(_exp_differences(expr))
     if expr.has(sp.besseli):
         out += [_scaled_bessel(form) for form in out] + [_scaled_bessel(_log_bessel(form)) for form in out
                                                          if _log_bessel(form) != sp.expand_log(form, force=True)]
@@ -366,6 +368,28 @@ def _erfc_forms(expr: sp.Expr) -> list[sp.Expr]:
         rest = sp.Mul(*[f for f in factors if f is not tails[0] and f not in exps])
         return rest * sp.exp(sp.expand(sp.Add(*[f.args[0] for f in exps]) - b**2)) * erfcx(b)
     return [expanded, sp.Add(*[scaled(t) for t in sp.Add.make_args(expanded)])]
+
+
+def _exp_differences(expr: sp.Expr) -> sp.Expr:
+    """Each pair of terms c exp(a) - c exp(b) as c exp(b) expm1(a - b): uniform||gumbel at scale_q = 5e6 is two
+    terms of 5e6 that cancel to 1 (10 digits lost), where expm1 of (high - low)/scale keeps them all."""
+    def split(term):  # (c, a) for a term c*exp(a), else (term, None)
+        term = sp.powsimp(sp.factor_terms(term), combine="exp") if term.has(sp.exp) else term
+        exps = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.exp)]
+        if len(exps) != 1:
+            return term, None
+        return sp.Mul(*[f for f in sp.Mul.make_args(term) if f is not exps[0]]), exps[0].args[0]
+    terms, out = [split(t) for t in sp.Add.make_args(expr)], []
+    while terms:
+        c, a = terms.pop(0)
+        partner = next((i for i, (d, b) in enumerate(terms) if a is not None and b is not None
+                        and sp.expand(c + d) == 0), None)
+        if partner is None:
+            out.append(c if a is None else c * sp.exp(a))
+        else:
+            b = terms.pop(partner)[1]
+            out.append(c * sp.exp(b) * cfunctions.expm1(sp.expand(a - b)))
+    return sp.Add(*out)
 
 
 def _sin_pi_nearer_zero(expr: sp.Expr) -> sp.Expr:
@@ -1046,26 +1070,38 @@ def _vanish(exprs: list, free: list, dps: int = 50) -> bool:
             return False
 
 
-def _near(symbols: tuple, threshold: float):
+NEAR_SPAN = 1 / 3
+"""How far (relative to its distance from the edge of its domain) a positive Q parameter may be from P's for a
+small value to switch in the form about P = Q. That form integrates the Hessian along the segment from P to Q by
+8-point Gauss-Legendre, and the Hessian has a pole at the edge (1/shape**2, 1/lam**2): a pole 1/NEAR_SPAN segment
+lengths away costs ~1e-16 there, one at the segment's end all digits (a negative binomial of r_p = 3.6e-6 against
+r_q = 2.9e-8, KL 1e-6, read 5% off; a continuous Bernoulli at lam 1e-12 against 3e-13, 1e-3 off)."""
+
+
+def _near(symbols: tuple, threshold: float, domains: dict | None = None):
     """A mask function for the rows next to P = Q: the value so far below ``threshold`` in size (Q next to P in
-    every parameter at once, whatever their scales) with no positive Q parameter further than P's own size from
-    P's and no real one further than sqrt(threshold) (a value small for another reason, a von Mises of kappa 1e-6
-    with locations 2 apart, is no place for a series about P = Q: its terms in the location gap, cut at the 10th
-    power, were 6e-7 off), or every Q parameter within sqrt(threshold), relative, of P's (where KL ~ d**2 is large
-    only because a rate is, and its terms cancel all the same)."""
+    every parameter at once, whatever their scales) with no positive Q parameter further than NEAR_SPAN of P's
+    distance from its domain's edge (0, or 1 for a probability) and no real one further than sqrt(threshold) (a
+    value small for another reason, a von Mises of kappa 1e-6 with locations 2 apart, is no place for a series
+    about P = Q: its terms in the location gap, cut at the 10th power, were 6e-7 off), or every Q parameter within
+    sqrt(threshold) of P's, relative to that distance (where KL ~ d**2 is large only because a rate is, and its
+    terms cancel all the same)."""
     index = {s: i for i, s in enumerate(symbols)}
     pairs = [(index[q], index[p]) for q, p in _diagonal(symbols).items()]
     step = threshold ** 0.5
+    unit = {s for s, d in (domains or {}).items() if d.startswith("unit")}
 
     def mask(arrays, out):  # numpy, torch or jax arrays alike
         close = arrays[0] == arrays[0] if pairs else arrays[0] != arrays[0]
         small = abs(out) < threshold
         for qi, pi in pairs:
+            p = arrays[pi]
             positive = symbols[pi].is_positive
-            scale = abs(arrays[pi]) if positive else abs(arrays[pi]).clip(min=1.0)
-            gap = abs(arrays[qi] - arrays[pi])
+            scale = (p * (p <= 0.5) + (1 - p) * (p > 0.5) if symbols[pi] in unit else abs(p)) if positive \
+                else abs(p).clip(min=1.0)
+            gap = abs(arrays[qi] - p)
             close = close & (gap <= step * scale)
-            small = small & (gap <= (scale if positive else step))
+            small = small & (gap <= (NEAR_SPAN * scale if positive else step))
         return small | close
     return mask
 
@@ -1119,8 +1155,8 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
         scored += [score(_hybrid(fn, best, large), ops, form, best_form) for _, _, ops, fn, form, _, _ in scored
                    if not form.has(lgamma_rem, digamma_rem)]
     switch_ops = 2 + 6 * len(_diagonal(symbols)) + 10  # the mask, and gathering and scattering the near rows
-    scored += [score(_hybrid(fn, near_fn, _near(symbols, threshold)), ops + switch_ops + near_ops / 4, form, large,
-                     (near_form, threshold))  # the near form runs on the few rows near P = Q only
+    scored += [score(_hybrid(fn, near_fn, _near(symbols, threshold, domains)), ops + switch_ops + near_ops / 4,
+                     form, large, (near_form, threshold))  # the near form runs on the few rows near P = Q only
                for (_, _, ops, fn, form, large, _), (near_fn, near_ops, near_form), threshold
                in itertools.product(list(scored), _near_forms(expr, symbols, scored, truth, points),
                                     (1e-4, 1e-3, 1e-2, 0.1))
@@ -1131,14 +1167,14 @@ def best_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dict
     return min((item for item in scored if item[1] <= good_enough), key=lambda item: item[2])[4:]
 
 
-def _assemble(symbols: tuple, form: sp.Expr, large: sp.Expr | None, near: tuple | None):
+def _assemble(symbols: tuple, domains: dict, form: sp.Expr, large: sp.Expr | None, near: tuple | None):
     """The float64 function for best_function's choice: form, with the Stirling form where every gamma argument
     is large, and with the near form where the value is below the threshold (Q next to P)."""
     fn = numpy_lambda(symbols, form)
     if large is not None:
         fn = _hybrid(fn, numpy_lambda(symbols, large), _large_gamma_arguments(form, symbols))
     if near is not None:
-        fn = _hybrid(fn, numpy_lambda(symbols, near[0]), _near(symbols, near[1]))
+        fn = _hybrid(fn, numpy_lambda(symbols, near[0]), _near(symbols, near[1], domains))
     return fn
 
 
@@ -1205,7 +1241,7 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
     from .cache import numeric_choice
     form, large, switch = numeric_choice(expr, symbols, domains,
                                          lambda: best_function(expr, symbols, domains, identities, valid))
-    f = _assemble(symbols, form, large, switch)
+    f = _assemble(symbols, domains, form, large, switch)
     checks = [(s.name, DOMAIN_CHECKS[domains[s]]) for s in symbols]
     edges = Edges(expr, symbols, domains)
     # a float row's rescue: the chosen form in mpmath, where only the float range failed it (its terms overflow;
@@ -1238,7 +1274,7 @@ def numpy_function(expr: sp.Expr, symbols: tuple, domains: dict, identities: dic
         in_blocks(block, arrays, out)
         return out[()] if out.ndim == 0 else out
 
-    evaluate.expr, evaluate.large, evaluate.near = form, large, switch
+    evaluate.expr, evaluate.large, evaluate.near, evaluate.domains = form, large, switch, domains
     return evaluate
 
 
