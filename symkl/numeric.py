@@ -302,12 +302,13 @@ MPMATH_MODULES.append("mpmath")
 
 
 def stable_forms(expr: sp.Expr, symbols: tuple, identities: dict | None = None) -> list[sp.Expr]:
-    """Candidate forms of expr (atanh as logs where its argument is near +-1): as derived; with logs of P's and Q's parameters paired into
-    log-ratios; the same after loggamma and digamma are split into Stirling's leading terms and remainders (their
-    a*log(a) parts cancel). In each, the log terms that vanish on the diagonal are written through phi
-    (``identities``, such as p1 + ... + pK = 1, cancel what the linear parts leave). Each with log1p and expm1
-    (log(1 - p) at p = 1e-12 in an entropy) and its rational parts over one denominator, where it has such terms;
-    with erf as 1 - erfc, and exp(a) erfc(b) scaled (_erfc_forms)."""
+    """Candidate forms of expr (atanh as logs where its argument is near +-1): as derived; with logs of P's and
+    Q's parameters paired into log-ratios; the same after loggamma and digamma are split into Stirling's leading
+    terms and remainders (their a*log(a) parts cancel). In each, the log terms that vanish on the diagonal are
+    written through phi (``identities``, such as p1 + ... + pK = 1, cancel what the linear parts leave). Each with
+    log1p and expm1 (log(1 - p) at p = 1e-12 in an entropy) and its rational parts over one denominator, where it
+    has such terms; with erf as 1 - erfc, and exp(a) erfc(b) scaled (_erfc_forms); with differences of
+    exponentials through expm1 (_exp_differences)."""
     if isinstance(expr, sp.Piecewise):
         branches = [stable_forms(_pinned(e, c), symbols, identities) for e, c in expr.args]
         return [sp.Piecewise(*[(forms[min(i, len(forms) - 1)], c) for forms, (_, c) in zip(branches, expr.args)])
