@@ -562,6 +562,39 @@ def test_a_difference_of_exponentials_keeps_its_digits():
         assert abs(f(*point) / truth - 1) < 1e-13, point
 
 
+def _binomial_log_pmf(k, n, p):
+    return (mpmath.loggamma(n + 1) - mpmath.loggamma(k + 1) - mpmath.loggamma(n - k + 1)
+            + (k * mpmath.log(p) if k else 0) + ((n - k) * mpmath.log(1 - p) if n - k else 0))
+
+
+def _negative_binomial_log_pmf(k, r, p):
+    return mpmath.loggamma(k + r) - mpmath.loggamma(r) - mpmath.loggamma(k + 1) + r * mpmath.log(p) \
+        + (k * mpmath.log(1 - p) if k else 0)
+
+
+@pytest.mark.parametrize("q_family, point, log_q", [
+    ("binomial", (1, 1e-12, 2, 4.2e-13), _binomial_log_pmf),
+    ("binomial", (1, 1e-12, 16, 4.622e-13), _binomial_log_pmf),
+    ("binomial", (12, 0.0, 17, 1e-12), _binomial_log_pmf),
+    ("binomial", (5, 1 - 1e-12, 9, 0.3), _binomial_log_pmf),
+    ("negativebinomial", (17, 0.0, 9.878, 1 - 1e-12), _negative_binomial_log_pmf),
+    ("negativebinomial", (3, 1e-12, 0.5, 1 - 1e-12), _negative_binomial_log_pmf),
+])
+def test_a_binomial_nearly_all_at_one_point_keeps_its_digits(q_family, point, log_q):
+    """binomial(n_p, 1e-12) is all but 1e-12 at k = 0: the closed form's series E[log n!/(n - k)!] weigh their k = 0
+    term by (1 - p)^n = 1 - n p, whose rounding left the 1e-12 that KL is made of at 1e-2 relative; each series
+    is now its k = 0 term, cancelled symbolically, plus the sum from k = 1. At p = 0 exactly the form specialized
+    there kept log(12!) - log(17!) + sums making log(17!) - log(12!) apart (1e-3). Textbook, typed here: the sum of
+    p(k) log(p(k)/q(k)) over k = 0..n_p at 60 digits."""
+    n_p, p_p, a, b = point
+    f = kl("binomial", q_family).numeric()
+    with mpmath.workdps(60):
+        truth = mpmath.fsum(mpmath.exp(_binomial_log_pmf(k, n_p, mpmath.mpf(p_p)))
+                            * (_binomial_log_pmf(k, n_p, mpmath.mpf(p_p)) - log_q(k, mpmath.mpf(a), mpmath.mpf(b)))
+                            for k in range(n_p + 1) if 0 < p_p < 1 or k == n_p * p_p)
+    assert abs(f(*point) / truth - 1) < 1e-11, (f(*point), truth)
+
+
 def test_log_bessel_i0_keeps_its_digits_from_zero_to_overflow():
     """log I_0(x) in float64 against mpmath: 0 at 0, x**2/4 at 1e-8 (where I_0 rounds to 1), on both sides of the
     switch at 2, and past 713 where I_0 overflows."""
