@@ -27,6 +27,8 @@ def array_function(numpy_fn, symbols: tuple, backend: str):
         return sp.lambdify(symbols, _vectorized(expr), modules=[helpers, dict(vars(xp))],
                            printer=LambdaPrinter({"allow_unknown_functions": True, "strict": False,
                                                   "fully_qualified_modules": False}))
+    if numpy_fn.expr.has(sp.Sum):
+        raise ValueError(f"the {backend} backend cannot sum this form's series over k: use numpy")
     if not _supported(numpy_fn.expr):
         raise ValueError(f"the {backend} backend has I_nu only for nu = 0 and 1; this form needs more: use numpy")
     main = compile_(numpy_fn.expr)

@@ -242,6 +242,13 @@ def test_unknown_backend_is_refused():
         kl("normal", "normal").numeric(backend="tensorflow")
 
 
+def test_a_series_is_refused_by_the_autodiff_backends_with_a_reason():
+    """binomial||binomial sums over k up to n_p: lambdify wrote range(n_p + 1) over a tensor, a TypeError."""
+    pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="series"):
+        kl("binomial", "binomial").numeric(backend="torch")
+
+
 def bernoulli_binomial(p, n, q):
     """KL(bernoulli(p) || binomial(n, q)), typed: bernoulli puts p on 1 and 1 - p on 0."""
     return p * mpmath.log(p / (n * q * (1 - q)**(n - 1))) + (1 - p) * mpmath.log((1 - p) / (1 - q)**n)
