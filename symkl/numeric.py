@@ -393,9 +393,14 @@ def _centered_sums(expr: sp.Expr) -> sp.Expr:
 
 def _as_loggamma(expr: sp.Expr) -> sp.Expr:
     """Logs of products of gamma functions as sums of loggamma, which cancel against the series' own."""
-    return expr.replace(lambda e: isinstance(e, sp.log) and e.args[0].has(sp.gamma),
-                        lambda e: sp.expand_log(e, force=True)).replace(
-        lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.gamma), lambda e: sp.loggamma(e.args[0].args[0]))
+    return _log_gamma_as_loggamma(expr.replace(lambda e: isinstance(e, sp.log) and e.args[0].has(sp.gamma),
+                                               lambda e: sp.expand_log(e, force=True)))
+
+
+def _log_gamma_as_loggamma(expr: sp.Expr) -> sp.Expr:
+    """log(gamma(u)) as loggamma(u): gamma(u) alone overflows at u = 172."""
+    return expr.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.gamma),
+                        lambda e: sp.loggamma(e.args[0].args[0]))
 
 
 def _exp_differences(expr: sp.Expr) -> sp.Expr:
@@ -1030,8 +1035,7 @@ def _log_parts(summand: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     terms sharing a pmf has it taken out first (poisson||negativebinomial: rate**k exp(-rate)/k! times a sum;
     whole, its terms overflowed at rate 1e4 and the series read 0)."""
     summand = sp.factor_terms(summand) if summand.is_Add else summand
-    summand = summand.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.gamma),
-                              lambda e: sp.loggamma(e.args[0].args[0]))
+    summand = _log_gamma_as_loggamma(summand)
     logs, rest = [], []
     for f in sp.Mul.make_args(summand):
         base, power = f.as_base_exp()
